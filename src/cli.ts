@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+/**
+ * agent-meter: the headless face of the engine. Reads the same logs as the extension, offline.
+ *   agent-meter sessions [--json] [--since YYYY-MM-DD] [--agent claude|codex] [--state-dir DIR]
+ *                        [--no-cache] [--price-overrides FILE] [--verbose]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { Engine } from './core/engine';
+import { addRecord, emptyTotals, type SessionSummary } from './core/ledger/ledger';
+import { createPricer, type PriceOverrides } from './core/pricing/pricer';
+import { compactTokens, dollars, grouped } from './core/report/format';
+import type { AgentId, Skip } from './core/sources/types';
+import { defaultStateDir } from './core/util/paths';
+
+const USAGE = `Usage: agent-meter <command> [options]
+
+Commands:
+  sessions            Tokens and dollars per agent session (Claude Code, Codex)
+
+Options:
+  --json              Machine-readable output
+  --since YYYY-MM-DD  Only usage on or after this date (local time)
+  --agent NAME        claude or codex (default: both)
+  --state-dir DIR     Where the incremental index lives (env AGENT_METER_STATE_DIR;
+                      default: the OS cache folder)
+  --no-cache          Ignore and do not write the index (a cold scan)
+  --price-overrides F JSON file of negotiated rates: {"model": {"input": 2.4, "output": 12}}
+  --verbose           Report skipped lines and files, and timings, on stderr
+  --version, --help
+
+Reads CLAUDE_CONFIG_DIR (comma-separated allowed), CODEX_HOME and HOME like the agents do.`;
+
+class UsageError extends Error {}
+
+interface Args {
+  command: string;
+  json: boolean;
+  since?: number;
+  agents?: AgentId[];
+  stateDir?: string;
+  cache: boolean;
+  priceOverrides?: string;
+  verbose: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { command: '', json: false, cache: true, verbose: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    switch (a) {
+      case '--json':
+        args.json = true;
+        break;
+      case '--since': {
+        const v = value(i++, a);
+        const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+        const date = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : undefined;
+        if (!date || date.getMonth() !== Number(m![2]) - 1) throw new UsageError(`--since wants a date like 2026-01-31, not "${v}"`);
+        args.since = date.getTime();
+        break;
+      }
+      case '--agent': {
+        const v = value(i++, a);
+        if (v === 'claude' || v === 'claude-code') args.agents = ['claude-code'];
+        else if (v === 'codex') args.agents = ['codex'];
+        else throw new UsageError(`--agent is claude or codex, not "${v}"`);
+        break;
+      }
+      case '--state-dir':
+        args.stateDir = value(i++, a);
+        break;
+      case '--no-cache':
+        args.cache = false;
+        break;
+      case '--price-overrides':
+        args.priceOverrides = value(i++, a);
+        break;
+      case '--verbose':
+        args.verbose = true;
+        break;
+      default:
+        if (a.startsWith('-') || args.command) throw new UsageError(`unknown argument "${a}"`);
+        args.command = a;
+    }
+  }
+  return args;
+}
+
+function loadOverrides(file: string): PriceOverrides {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read --price-overrides ${file}: ${(error as Error).message}`);
+  }
+  // Loaded only when asked for: zod costs more than the whole warm start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { priceOverridesSchema } = require('./core/pricing/priceOverrides') as typeof import('./core/pricing/priceOverrides');
+  const parsed = priceOverridesSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`--price-overrides ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+function sessionsCommand(args: Args): void {
+  const started = performance.now();
+  const pricer = createPricer(args.priceOverrides ? loadOverrides(args.priceOverrides) : undefined);
+  const engine = new Engine({
+    env: { home: os.homedir(), vars: process.env },
+    pricer,
+    stateDir: args.cache ? (args.stateDir ?? defaultStateDir()) : undefined,
+    agents: args.agents,
+    log: (m) => process.stderr.write(`agent-meter: ${m}\n`),
+  });
+  const stats = engine.start();
+  let sessions = engine.ledger.summaries();
+  if (args.since !== undefined) sessions = sessionsSince(engine, sessions, args.since);
+  if (args.verbose) reportStats(stats, performance.now() - started);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ sessions: sessions.map(toJson) }, null, 2)}\n`);
+  } else {
+    process.stdout.write(table(sessions, pricer.tableInfo));
+  }
+}
+
+/** Re-totals each session over its records on or after `since`, dropping sessions left empty. */
+function sessionsSince(engine: Engine, sessions: SessionSummary[], since: number): SessionSummary[] {
+  const out: SessionSummary[] = [];
+  for (const s of sessions) {
+    if (s.firstActivity >= since) {
+      out.push(s);
+      continue;
+    }
+    const records = engine.ledger.sessionRecords(s.agent, s.sessionId).filter((r) => r.timestamp >= since);
+    if (records.length === 0) continue;
+    const totals = emptyTotals();
+    const models = new Set<string>();
+    for (const r of records) {
+      addRecord(totals, r);
+      models.add(r.model);
+    }
+    const kept = [...models].sort();
+    out.push({
+      ...s,
+      ...totals,
+      firstActivity: records[0].timestamp,
+      lastActivity: records[records.length - 1].timestamp,
+      models: kept,
+      unpricedModels: s.unpricedModels.filter((m) => models.has(m)),
+      byModel: s.byModel.filter((m) => models.has(m.model)),
+    });
+  }
+  return out;
+}
+
+function toJson(s: SessionSummary) {
+  return {
+    agent: s.agent,
+    sessionId: s.sessionId,
+    cwd: s.cwd ?? null,
+    firstActivity: new Date(s.firstActivity).toISOString(),
+    lastActivity: new Date(s.lastActivity).toISOString(),
+    models: s.models,
+    inputTokens: s.inputTokens,
+    outputTokens: s.outputTokens,
+    cacheCreationTokens: s.cacheCreationTokens,
+    cacheReadTokens: s.cacheReadTokens,
+    reasoningOutputTokens: s.reasoningOutputTokens,
+    totalTokens: s.totalTokens,
+    costUSD: s.costUSD,
+    unpricedModels: s.unpricedModels,
+  };
+}
+
+function table(sessions: SessionSummary[], info: { source: string; date: string }): string {
+  if (sessions.length === 0) return 'No agent sessions found. Looked in CLAUDE_CONFIG_DIR (or ~/.claude, ~/.config/claude) and CODEX_HOME (or ~/.codex).\n';
+  const head = ['Agent', 'Session', 'Last activity', 'Models', 'Input', 'Output', 'Cache write', 'Cache read', 'Total', 'Cost'];
+  const rows = sessions.map((s) => [
+    s.agent,
+    s.sessionId.slice(0, 8),
+    new Date(s.lastActivity).toISOString().slice(0, 16).replace('T', ' '),
+    s.models.join(', '),
+    grouped(s.inputTokens),
+    grouped(s.outputTokens),
+    grouped(s.cacheCreationTokens),
+    grouped(s.cacheReadTokens),
+    compactTokens(s.totalTokens),
+    costCell(s),
+  ]);
+  const all = emptyTotals();
+  let unpriced = false;
+  for (const s of sessions) {
+    all.inputTokens += s.inputTokens;
+    all.outputTokens += s.outputTokens;
+    all.cacheCreationTokens += s.cacheCreationTokens;
+    all.cacheReadTokens += s.cacheReadTokens;
+    all.totalTokens += s.totalTokens;
+    if (s.costUSD !== null) all.costUSD = (all.costUSD ?? 0) + s.costUSD;
+    if (s.unpricedModels.length) unpriced = true;
+  }
+  rows.push(['Total', `${sessions.length} sessions`, '', '', grouped(all.inputTokens), grouped(all.outputTokens), grouped(all.cacheCreationTokens), grouped(all.cacheReadTokens), compactTokens(all.totalTokens), dollars(all.costUSD) + (unpriced ? ' + unpriced' : '')]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const numeric = new Set([4, 5, 6, 7, 8, 9]);
+  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const out = [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(0, -1).map(line), widths.map((w) => '─'.repeat(w)).join('  '), line(rows[rows.length - 1])];
+  return `${out.join('\n')}\nPrices: ${info.source}, data of ${info.date}. "unpriced" models are not in the table and are not counted as $0.\n`;
+}
+
+function costCell(s: SessionSummary): string {
+  if (s.unpricedModels.length === 0) return dollars(s.costUSD);
+  return s.costUSD === null ? 'unpriced' : `${dollars(s.costUSD)} + unpriced`;
+}
+
+function reportStats(stats: ReturnType<Engine['start']>, elapsedMs: number): void {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  err(`agent-meter: ${stats.indexLoaded ? 'index loaded' : 'cold scan'}; ${stats.filesSeen} files, ${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB, ${stats.records} records, ${elapsedMs.toFixed(0)} ms`);
+  const counts = new Map<string, number>();
+  for (const s of stats.skips) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
+  for (const [reason, n] of counts) err(`agent-meter: skipped ${n} × ${reason}`);
+  for (const s of stats.skips.slice(0, 20)) err(`  ${describeSkip(s)}`);
+}
+
+function describeSkip(s: Skip): string {
+  return `${s.reason}: ${s.file}${s.offset !== undefined ? ` at byte ${s.offset}` : ''}${s.detail ? ` (${s.detail})` : ''}`;
+}
+
+function main(argv: string[]): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (argv.includes('--version')) {
+    process.stdout.write(`agent-meter ${process.env.AGENT_METER_VERSION ?? '0.1.0'}\n`);
+    return 0;
+  }
+  try {
+    const args = parseArgs(argv);
+    switch (args.command) {
+      case 'sessions':
+        sessionsCommand(args);
+        return 0;
+      case '':
+        throw new UsageError('no command given');
+      default:
+        throw new UsageError(`unknown command "${args.command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`agent-meter: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

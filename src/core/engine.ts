@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { Ledger } from './ledger/ledger';
+import type { Pricer } from './pricing/pricer';
+import { IndexError, loadIndex, saveIndex } from './scan/indexStore';
+import { Scanner, type ScanStats } from './scan/scanner';
+import { claudeSource } from './sources/claude/claudeSource';
+import { codexSource } from './sources/codex/codexSource';
+import type { AgentSource, SourceEnv } from './sources/source';
+import type { ActivityEvent, AgentId } from './sources/types';
+
+export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource];
+
+export interface EngineOptions {
+  readonly env: SourceEnv;
+  readonly pricer: Pricer;
+  /** Where the persisted index lives; without it every start is a cold scan. */
+  readonly stateDir?: string;
+  readonly agents?: readonly AgentId[];
+  readonly wantActivity?: (file: string, agent: AgentId) => boolean;
+  readonly onActivity?: (event: ActivityEvent) => void;
+  /** Longest line read (a seam for tests); see MAX_LINE_BYTES. */
+  readonly maxLineBytes?: number;
+  /** Receives one line per notable event (index rebuilt, folders unreadable). */
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * The accounting engine: sources → scanner → ledger, with a persisted index. The CLI and the
+ * extension both drive it; neither knows how logs are read.
+ */
+export class Engine {
+  readonly ledger: Ledger;
+  readonly scanner: Scanner;
+  private readonly indexFile: string | undefined;
+
+  constructor(private readonly options: EngineOptions) {
+    const sources = ALL_SOURCES.filter((s) => !options.agents || options.agents.includes(s.agent));
+    this.ledger = new Ledger(options.pricer);
+    this.scanner = new Scanner({ sources, env: options.env, ledger: this.ledger, wantActivity: options.wantActivity, onActivity: options.onActivity, maxLineBytes: options.maxLineBytes });
+    // One index per set of roots, so two configurations sharing a state folder never mix.
+    const roots = this.scanner.roots().map((r) => `${r.agent}=${r.root}`).join('\n');
+    this.indexFile = options.stateDir ? path.join(options.stateDir, `index-${createHash('sha1').update(roots).digest('hex').slice(0, 12)}.bin`) : undefined;
+  }
+
+  /** Loads the index (if any), reads what changed since, and saves the index. */
+  start(): ScanStats & { indexLoaded: boolean } {
+    let indexLoaded = false;
+    if (this.indexFile) {
+      try {
+        const files = loadIndex(this.indexFile, this.ledger);
+        if (files) {
+          this.scanner.restore(files);
+          indexLoaded = true;
+        }
+      } catch (error) {
+        if (!(error instanceof IndexError)) throw error;
+        this.options.log?.(`Rebuilding the usage index (${error.message}): ${this.indexFile}`);
+      }
+    }
+    const stats = this.scanner.scanAll();
+    if (stats.filesRead > 0 || stats.filesRemoved > 0 || !indexLoaded) this.save();
+    return { ...stats, indexLoaded };
+  }
+
+  /** Reads the given changed files, or every file when none are given. */
+  refresh(paths?: Iterable<string>): ScanStats {
+    return paths ? this.scanner.scanPaths(paths) : this.scanner.scanAll();
+  }
+
+  /** Persists the index; failures are logged, never fatal (the index is only a cache). */
+  save(): void {
+    if (!this.indexFile) return;
+    try {
+      saveIndex(this.indexFile, this.scanner.fileStates(), this.ledger);
+    } catch (error) {
+      this.options.log?.(`Could not save the usage index ${this.indexFile}: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/** Human formatting shared by the CLI, the status bar and the recap. */
+
+/** `182k`, `1.2M`: three significant figures at most, for glancing. */
+export function compactTokens(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1e6) return `${trim(n / 1e3)}k`;
+  if (n < 1e9) return `${trim(n / 1e6)}M`;
+  return `${trim(n / 1e9)}B`;
+}
+
+function trim(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1).replace(/\.0$/, '') : x.toFixed(2).replace(/\.?0+$/, '');
+}
+
+/** `$1.24`; below a cent, `$0.004`; null (unpriced) is spelled out, never shown as $0. */
+export function dollars(value: number | null, unpricedLabel = 'unpriced'): string {
+  if (value === null) return unpricedLabel;
+  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(4).replace(/0+$/, '')}`;
+  return `$${value.toFixed(2)}`;
+}
+
+/** `1,234,567`. */
+export function grouped(n: number): string {
+  return n.toLocaleString('en-US');
+}

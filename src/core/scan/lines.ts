@@ -1,0 +1,69 @@
+/**
+ * Line scanning over raw bytes. Logs are mostly tool output the meter never needs, so lines are
+ * found with memchr-speed `Buffer.indexOf` and only lines that contain a wanted pattern are decoded
+ * and parsed. Each pattern is searched once per buffer, not once per line.
+ */
+
+const NL = 0x0a;
+const CR = 0x0d;
+const OPEN = 0x7b; // {
+const CLOSE = 0x7d; // }
+
+/** How a complete line looks before any decoding. */
+export const enum LineShape {
+  Empty,
+  /** Starts with `{` and ends with `}`: worth parsing when a pattern matches. */
+  Object,
+  /** Contains a NUL byte: binary garbage. */
+  Binary,
+  /** Anything else: truncated or not JSON. */
+  Malformed,
+}
+
+export interface LineVisitor {
+  /**
+   * Called for each complete line in order. `matches` is a bit set: bit i is set when patterns[i]
+   * occurs in the line.
+   */
+  (start: number, end: number, shape: LineShape, matches: number): void;
+}
+
+/**
+ * Visits every complete line (ending in `\n`) of `buf[0, end)` and returns the index just past the
+ * last newline: bytes after it are a partial line the caller keeps for the next read.
+ */
+export function scanLines(buf: Buffer, end: number, patterns: readonly Buffer[], visit: LineVisitor): number {
+  const view = end === buf.length ? buf : buf.subarray(0, end);
+  const next = patterns.map((p) => view.indexOf(p, 0));
+  let start = 0;
+  while (start < end) {
+    const nl = view.indexOf(NL, start);
+    if (nl < 0) break;
+    let matches = 0;
+    for (let i = 0; i < patterns.length; i++) {
+      let at = next[i];
+      if (at >= 0 && at < start) {
+        at = view.indexOf(patterns[i], start);
+        next[i] = at;
+      }
+      if (at >= 0 && at < nl) matches |= 1 << i;
+    }
+    visit(start, nl, lineShape(view, start, nl), matches);
+    start = nl + 1;
+  }
+  return start;
+}
+
+function lineShape(buf: Buffer, start: number, end: number): LineShape {
+  let s = start;
+  let e = end;
+  while (s < e && isSpace(buf[s])) s++;
+  while (e > s && (isSpace(buf[e - 1]) || buf[e - 1] === CR)) e--;
+  if (s === e) return LineShape.Empty;
+  if (buf[s] === OPEN && buf[e - 1] === CLOSE) return LineShape.Object;
+  return buf.indexOf(0, s) >= 0 && buf.indexOf(0, s) < e ? LineShape.Binary : LineShape.Malformed;
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x09;
+}

@@ -1,0 +1,279 @@
+import * as fs from 'node:fs';
+import type { Ledger } from '../ledger/ledger';
+import type { AgentSource, FileParser, SourceEnv } from '../sources/source';
+import type { ActivityEvent, AgentId, ParseSink, Skip, SkipReason, UsageRecord } from '../sources/types';
+import { walkFiles } from './walk';
+
+/** What the scanner remembers of a file between reads (and, persisted, between runs). */
+export interface FileState {
+  readonly id: number;
+  readonly path: string;
+  readonly agent: AgentId;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  /** Bytes consumed: everything before is parsed; a partial last line starts here. */
+  offset: number;
+  parserState: unknown;
+  /** Lines and files skipped so far, by reason. */
+  skips: Partial<Record<SkipReason, number>>;
+}
+
+export interface ScanStats {
+  filesSeen: number;
+  filesRead: number;
+  bytesRead: number;
+  filesRemoved: number;
+  records: number;
+  skips: Skip[];
+  elapsedMs: number;
+}
+
+export interface ScannerOptions {
+  readonly sources: readonly AgentSource[];
+  readonly env: SourceEnv;
+  readonly ledger: Ledger;
+  /** Whether to emit activity for a file (the host wants it for its workspace's sessions only). */
+  readonly wantActivity?: (file: string, agent: AgentId) => boolean;
+  readonly onActivity?: (event: ActivityEvent) => void;
+  /** Skips are kept in stats up to this many (the counts are always complete). 200 by default. */
+  readonly maxSkipDetails?: number;
+  /** Longest line read; longer lines are skipped. MAX_LINE_BYTES by default (a seam for tests). */
+  readonly maxLineBytes?: number;
+}
+
+/**
+ * 64 MiB: no billed record comes near it (an assistant line is at most a few hundred KB); a longer
+ * line is a tool output nobody bills for, skipped with a reason rather than held in memory.
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** 4 MiB reads: large enough that syscalls cost nothing, small enough to stay in cache. */
+const READ_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Finds every agent log, reads only the bytes appended since the last read, and feeds the ledger.
+ * A file that shrank or was replaced (new inode) is forgotten and read again from the start.
+ */
+export class Scanner {
+  private readonly files = new Map<string, FileState>();
+  private readonly parsers = new Map<number, { parser: FileParser; activity: boolean }>();
+  private stats: ScanStats = newStats();
+  private nextId = 1;
+  private buffer: Buffer;
+
+  constructor(private readonly options: ScannerOptions) {
+    this.buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, options.maxLineBytes ?? READ_CHUNK));
+  }
+
+  /** Restores files from a persisted index (their records must already be in the ledger). */
+  restore(files: readonly FileState[]): void {
+    for (const f of files) {
+      this.files.set(f.path, { ...f, skips: { ...f.skips } });
+      this.nextId = Math.max(this.nextId, f.id + 1);
+      this.noteSession(f);
+    }
+  }
+
+  fileStates(): FileState[] {
+    return [...this.files.values()];
+  }
+
+  /** The roots every source reads, for watchers. */
+  roots(): Array<{ agent: AgentId; root: string }> {
+    return this.options.sources.flatMap((s) => s.roots(this.options.env).map((root) => ({ agent: s.agent, root })));
+  }
+
+  /** Lists every log file and reads what changed; removes files that are gone. */
+  scanAll(): ScanStats {
+    const started = performance.now();
+    const stats = newStats();
+    const present = new Set<string>();
+    for (const source of this.options.sources) {
+      for (const root of source.roots(this.options.env)) {
+        const found = walkFiles(
+          root,
+          (rel) => source.isLogFile(rel),
+          (folder, error) => this.skip(stats, undefined, { reason: 'unreadable-folder', file: folder, detail: error.code ?? error.message }),
+        );
+        for (const file of found) {
+          if (present.has(file)) continue;
+          present.add(file);
+          this.readFile(source, file, stats);
+        }
+      }
+    }
+    for (const [file, state] of this.files) {
+      if (!present.has(file)) this.forget(state, stats);
+    }
+    stats.filesSeen = present.size;
+    stats.elapsedMs = performance.now() - started;
+    return stats;
+  }
+
+  /** Reads the given files (from watcher events); unknown paths are matched to their source. */
+  scanPaths(paths: Iterable<string>): ScanStats {
+    const started = performance.now();
+    const stats = newStats();
+    for (const file of paths) {
+      const source = this.sourceOf(file);
+      if (!source) continue;
+      stats.filesSeen++;
+      this.readFile(source, file, stats);
+    }
+    stats.elapsedMs = performance.now() - started;
+    return stats;
+  }
+
+  private sourceOf(file: string): AgentSource | undefined {
+    const known = this.files.get(file);
+    for (const source of this.options.sources) {
+      if (known && known.agent !== source.agent) continue;
+      for (const root of source.roots(this.options.env)) {
+        if (file.startsWith(root + '/') || file.startsWith(root + '\\')) {
+          if (source.isLogFile(file.slice(root.length + 1))) return source;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private readFile(source: AgentSource, file: string, stats: ScanStats): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (error) {
+      const known = this.files.get(file);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (known) this.forget(known, stats);
+      } else {
+        this.skip(stats, known, { reason: 'unreadable-file', file, detail: (error as NodeJS.ErrnoException).code });
+      }
+      return;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      let state = this.files.get(file);
+      if (state && (st.ino !== state.ino || st.size < state.offset)) {
+        this.skip(stats, undefined, { reason: 'file-truncated', file, detail: st.ino !== state.ino ? 'replaced' : `shrank from ${state.offset} to ${st.size} bytes` });
+        this.forget(state, stats);
+        state = undefined;
+      }
+      if (state && st.size === state.size && st.mtimeMs === state.mtimeMs) return;
+      if (!state) {
+        state = { id: this.nextId++, path: file, agent: source.agent, size: 0, mtimeMs: 0, ino: st.ino, offset: 0, parserState: undefined, skips: {} };
+        this.files.set(file, state);
+      }
+      state.size = st.size;
+      state.mtimeMs = st.mtimeMs;
+      if (st.size > state.offset) this.readRange(source, state, fd, st.size, stats);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private readRange(source: AgentSource, state: FileState, fd: number, size: number, stats: ScanStats): void {
+    this.stats = stats;
+    const parser = this.parserFor(source, state);
+    stats.filesRead++;
+    let position = state.offset;
+    let carry = 0; // bytes at the front of the buffer read but not yet consumed
+    let skippingLongLine = false;
+    while (position < size) {
+      const want = Math.min(size - position, this.buffer.length - carry);
+      let got: number;
+      try {
+        got = fs.readSync(fd, this.buffer, carry, want, position);
+      } catch (error) {
+        this.skip(stats, state, { reason: 'unreadable-file', file: state.path, detail: (error as NodeJS.ErrnoException).code });
+        break;
+      }
+      if (got === 0) {
+        // The file shrank while we read it: what was parsed stands; the next scan sees the size.
+        this.skip(stats, state, { reason: 'file-vanished', file: state.path, detail: `ended at ${position} of ${size} bytes` });
+        break;
+      }
+      stats.bytesRead += got;
+      position += got;
+      const end = carry + got;
+      const base = position - end; // file offset of buffer[0]
+      let from = 0;
+      if (skippingLongLine) {
+        const nl = this.buffer.indexOf(0x0a);
+        if (nl < 0 || nl >= end) {
+          carry = 0;
+          state.offset = position;
+          continue;
+        }
+        from = nl + 1;
+        skippingLongLine = false;
+      }
+      const view = from === 0 ? this.buffer : this.buffer.subarray(from);
+      const consumedEnd = from + parser.parse(view, end - from, base + from);
+      state.offset = base + consumedEnd;
+      carry = end - consumedEnd;
+      if (carry === 0) continue;
+      if (consumedEnd > 0) {
+        this.buffer.copy(this.buffer, 0, consumedEnd, end);
+      } else if (end === this.buffer.length) {
+        // One line fills the buffer: grow up to the limit, then give up on that line.
+        const limit = this.options.maxLineBytes ?? MAX_LINE_BYTES;
+        if (this.buffer.length < limit) {
+          const bigger = Buffer.allocUnsafe(Math.min(this.buffer.length * 2, limit));
+          this.buffer.copy(bigger, 0, 0, carry);
+          this.buffer = bigger;
+        } else {
+          this.skip(stats, state, { reason: 'line-too-long', file: state.path, offset: state.offset, detail: `over ${limit} bytes` });
+          skippingLongLine = true;
+          carry = 0;
+          state.offset = position;
+        }
+      }
+    }
+    state.parserState = parser.saveState();
+    this.noteSession(state);
+    if (this.buffer.length > READ_CHUNK * 4) this.buffer = Buffer.allocUnsafe(READ_CHUNK); // give a grown buffer back
+  }
+
+  /**
+   * One parser per file, kept between reads so in-memory context (tool names for errors) survives;
+   * rebuilt from the saved state when the activity wish changes or after a restart.
+   */
+  private parserFor(source: AgentSource, state: FileState): FileParser {
+    const activity = this.options.wantActivity?.(state.path, source.agent) ?? false;
+    const kept = this.parsers.get(state.id);
+    if (kept && kept.activity === activity) return kept.parser;
+    const sink: ParseSink = {
+      usage: (record: UsageRecord) => {
+        this.stats.records++;
+        this.options.ledger.add(record, state.id);
+      },
+      activity: activity ? (event) => this.options.onActivity?.(event) : undefined,
+      skip: (s: Skip) => this.skip(this.stats, this.files.get(state.path), s),
+    };
+    const parser = source.createParser(state.path, sink, { activity }, kept ? kept.parser.saveState() : state.parserState);
+    this.parsers.set(state.id, { parser, activity });
+    return parser;
+  }
+
+  /** Tells the ledger which folder a file's session works in (parsers keep sessionId and cwd). */
+  private noteSession(state: FileState): void {
+    const ps = state.parserState as { sessionId?: string; cwd?: string } | undefined;
+    if (ps?.sessionId && ps.cwd) this.options.ledger.setSessionCwd(state.agent, ps.sessionId, ps.cwd);
+  }
+
+  private forget(state: FileState, stats: ScanStats): void {
+    this.options.ledger.removeFile(state.id);
+    this.files.delete(state.path);
+    this.parsers.delete(state.id);
+    stats.filesRemoved++;
+  }
+
+  private skip(stats: ScanStats, state: FileState | undefined, s: Skip): void {
+    if (state) state.skips[s.reason] = (state.skips[s.reason] ?? 0) + 1;
+    if (stats.skips.length < (this.options.maxSkipDetails ?? 200)) stats.skips.push(s);
+  }
+}
+
+function newStats(): ScanStats {
+  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesRemoved: 0, records: 0, skips: [], elapsedMs: 0 };
+}

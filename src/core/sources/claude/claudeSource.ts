@@ -1,0 +1,239 @@
+import * as path from 'node:path';
+import { LineShape, scanLines } from '../../scan/lines';
+import { errorHash, stableHash } from '../../util/hash';
+import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
+import type { ParseSink } from '../types';
+
+/**
+ * Claude Code: `<config>/projects/<slug-of-cwd>/<session>.jsonl`, plus subagent and compaction
+ * transcripts in `<session>/subagents/agent-*.jsonl` that carry the parent's sessionId.
+ */
+export const claudeSource: AgentSource = {
+  agent: 'claude-code',
+  roots(env: SourceEnv): string[] {
+    const configured = env.vars.CLAUDE_CONFIG_DIR?.trim();
+    if (configured) {
+      return configured
+        .split(',')
+        .map((dir) => dir.trim())
+        .filter(Boolean)
+        .map((dir) => path.join(dir, 'projects'));
+    }
+    return [path.join(env.home, '.config', 'claude', 'projects'), path.join(env.home, '.claude', 'projects')];
+  },
+  isLogFile(relativePath: string): boolean {
+    return relativePath.endsWith('.jsonl');
+  },
+  createParser(file, sink, options, saved) {
+    return new ClaudeParser(file, sink, options, saved as ClaudeState | undefined);
+  },
+};
+
+interface ClaudeState {
+  sessionId?: string;
+  cwd?: string;
+  /** tool_use id → tool name, for naming errors; only while activity is on. */
+}
+
+const P_USAGE = Buffer.from('"usage"');
+const P_USER = Buffer.from('"type":"user"');
+const P_ERROR = Buffer.from('"is_error":true');
+const P_TOOL_RESULT = Buffer.from('"tool_result"');
+const P_COMPACT = Buffer.from('compact_boundary');
+const USAGE_ONLY = [P_USAGE];
+const WITH_ACTIVITY = [P_USAGE, P_USER, P_ERROR, P_TOOL_RESULT, P_COMPACT];
+const M_USAGE = 1;
+const M_USER = 2;
+const M_ERROR = 4;
+const M_TOOL_RESULT = 8;
+const M_COMPACT = 16;
+
+/** How many tool names to remember for naming errors; a turn rarely has more than a few dozen. */
+const TOOL_NAME_MEMORY = 512;
+
+class ClaudeParser implements FileParser {
+  private sessionId: string | undefined;
+  private cwd: string | undefined;
+  private readonly toolNames = new Map<string, string>();
+  private readonly fallbackSessionId: string;
+  private announced = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly sink: ParseSink,
+    private readonly options: ParserOptions,
+    saved: ClaudeState | undefined,
+  ) {
+    this.sessionId = saved?.sessionId;
+    this.cwd = saved?.cwd;
+    this.announced = saved?.sessionId !== undefined;
+    this.fallbackSessionId = path.basename(file, '.jsonl');
+  }
+
+  saveState(): ClaudeState {
+    return { sessionId: this.sessionId, cwd: this.cwd };
+  }
+
+  parse(buf: Buffer, end: number, base: number): number {
+    const patterns = this.options.activity ? WITH_ACTIVITY : USAGE_ONLY;
+    return scanLines(buf, end, patterns, (start, lineEnd, shape, matches) => {
+      if (shape === LineShape.Empty) return;
+      if (shape !== LineShape.Object) {
+        this.sink.skip({ reason: shape === LineShape.Binary ? 'binary' : 'malformed-json', file: this.file, offset: base + start });
+        return;
+      }
+      if (matches === 0) return;
+      const worthParsing =
+        matches & (M_USAGE | M_COMPACT) ||
+        matches & M_ERROR ||
+        (matches & M_USER && !(matches & M_TOOL_RESULT));
+      if (!worthParsing) return;
+      let record: unknown;
+      try {
+        record = JSON.parse(buf.toString('utf8', start, lineEnd));
+      } catch {
+        this.sink.skip({ reason: 'malformed-json', file: this.file, offset: base + start });
+        return;
+      }
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+        this.sink.skip({ reason: 'not-an-object', file: this.file, offset: base + start });
+        return;
+      }
+      this.handle(record as Record<string, unknown>, base + start);
+    });
+  }
+
+  private handle(record: Record<string, unknown>, offset: number): void {
+    if (typeof record.sessionId === 'string' && this.sessionId === undefined) this.sessionId = record.sessionId;
+    if (typeof record.cwd === 'string') this.cwd = record.cwd;
+    const sessionId = typeof record.sessionId === 'string' ? record.sessionId : (this.sessionId ?? this.fallbackSessionId);
+    const timestamp = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : NaN;
+    if (this.options.activity && !this.announced && this.cwd !== undefined && !Number.isNaN(timestamp)) {
+      this.announced = true;
+      this.sink.activity?.({ kind: 'session', agent: 'claude-code', sessionId, timestamp, cwd: this.cwd });
+    }
+    switch (record.type) {
+      case 'assistant':
+        this.assistant(record, sessionId, timestamp, offset);
+        return;
+      case 'user':
+        if (this.options.activity) this.user(record, sessionId, timestamp);
+        return;
+      case 'system':
+        if (this.options.activity && record.subtype === 'compact_boundary' && !Number.isNaN(timestamp)) {
+          this.sink.activity?.({ kind: 'compaction', agent: 'claude-code', sessionId, timestamp });
+        }
+        return;
+      default:
+        // progress records embed a subagent's usage that its own transcript already holds.
+        return;
+    }
+  }
+
+  private assistant(record: Record<string, unknown>, sessionId: string, timestamp: number, offset: number): void {
+    const message = record.message as Record<string, unknown> | undefined;
+    if (typeof message !== 'object' || message === null) return;
+    const model = typeof message.model === 'string' ? message.model : '';
+    // `<synthetic>` marks API-error and interruption notices: nothing was billed.
+    if (model === '<synthetic>' || record.isApiErrorMessage === true) return;
+    const usage = message.usage as Record<string, unknown> | undefined;
+    if (typeof usage === 'object' && usage !== null) {
+      const input = tokenCount(usage.input_tokens);
+      const output = tokenCount(usage.output_tokens);
+      const cacheWrite = tokenCount(usage.cache_creation_input_tokens);
+      const cacheRead = tokenCount(usage.cache_read_input_tokens);
+      if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined || Number.isNaN(timestamp)) {
+        this.sink.skip({ reason: 'bad-usage', file: this.file, offset, detail: Number.isNaN(timestamp) ? 'no timestamp' : 'token counts are not whole numbers' });
+      } else {
+        const split = usage.cache_creation as Record<string, unknown> | undefined;
+        const oneHour = Math.min(cacheWrite, tokenCount(split?.ephemeral_1h_input_tokens) ?? 0);
+        const id = typeof message.id === 'string' ? message.id : '';
+        const requestId = typeof record.requestId === 'string' ? record.requestId : '';
+        this.sink.usage({
+          agent: 'claude-code',
+          sessionId,
+          key: id && requestId ? `${id}:${requestId}` : '',
+          timestamp,
+          model: model || 'unknown',
+          inputTokens: input,
+          outputTokens: output,
+          cacheWrite5mTokens: cacheWrite - oneHour,
+          cacheWrite1hTokens: oneHour,
+          cacheReadTokens: cacheRead,
+          reasoningOutputTokens: 0,
+          speed: typeof usage.speed === 'string' ? usage.speed : undefined,
+        });
+        if (this.options.activity) {
+          this.sink.activity?.({
+            kind: 'context',
+            agent: 'claude-code',
+            sessionId,
+            timestamp,
+            contextTokens: input + cacheWrite + cacheRead + output,
+          });
+        }
+      }
+    }
+    if (this.options.activity && Array.isArray(message.content) && !Number.isNaN(timestamp)) {
+      for (const block of message.content as Array<Record<string, unknown>>) {
+        if (block?.type !== 'tool_use' || typeof block.name !== 'string') continue;
+        const callId = typeof block.id === 'string' ? block.id : '';
+        this.rememberTool(callId, block.name);
+        this.sink.activity?.({ kind: 'toolCall', agent: 'claude-code', sessionId, timestamp, name: block.name, argsHash: stableHash(block.input), callId });
+      }
+    }
+  }
+
+  private user(record: Record<string, unknown>, sessionId: string, timestamp: number): void {
+    if (Number.isNaN(timestamp)) return;
+    const message = record.message as Record<string, unknown> | undefined;
+    const content = message?.content;
+    if (typeof content === 'string') {
+      if (record.isMeta !== true && !record.isCompactSummary) this.sink.activity?.({ kind: 'userTurn', agent: 'claude-code', sessionId, timestamp });
+      return;
+    }
+    if (!Array.isArray(content)) return;
+    let human = false;
+    for (const block of content as Array<Record<string, unknown>>) {
+      if (block?.type === 'tool_result') {
+        if (block.is_error !== true) continue;
+        const callId = typeof block.tool_use_id === 'string' ? block.tool_use_id : '';
+        this.sink.activity?.({
+          kind: 'toolError',
+          agent: 'claude-code',
+          sessionId,
+          timestamp,
+          name: this.toolNames.get(callId) ?? 'unknown',
+          errorHash: errorHash(resultText(block.content)),
+          callId,
+        });
+      } else if (block?.type === 'text') {
+        human = true;
+      }
+    }
+    if (human && record.isMeta !== true && !record.isCompactSummary) this.sink.activity?.({ kind: 'userTurn', agent: 'claude-code', sessionId, timestamp });
+  }
+
+  private rememberTool(callId: string, name: string): void {
+    if (!callId) return;
+    if (this.toolNames.size >= TOOL_NAME_MEMORY) {
+      const oldest = this.toolNames.keys().next().value;
+      if (oldest !== undefined) this.toolNames.delete(oldest);
+    }
+    this.toolNames.set(callId, name);
+  }
+}
+
+/** A token count is a finite, non-negative whole number; absent means 0. */
+export function tokenCount(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 0;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+function resultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content.map((part) => (typeof part === 'object' && part && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '')).join('\n');
+  }
+  return '';
+}

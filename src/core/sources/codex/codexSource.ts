@@ -1,0 +1,314 @@
+import * as path from 'node:path';
+import { LineShape, scanLines } from '../../scan/lines';
+import { errorHash, stableHash } from '../../util/hash';
+import { tokenCount } from '../claude/claudeSource';
+import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
+import type { ParseSink } from '../types';
+
+/**
+ * Codex CLI: `<CODEX_HOME>/sessions/YYYY/MM/DD/rollout-*.jsonl` and `archived_sessions/`. Usage is
+ * cumulative (`info.total_token_usage`), so each event adds the difference from the previous one.
+ */
+export const codexSource: AgentSource = {
+  agent: 'codex',
+  roots(env: SourceEnv): string[] {
+    const home = env.vars.CODEX_HOME?.trim() || path.join(env.home, '.codex');
+    return [path.join(home, 'sessions'), path.join(home, 'archived_sessions')];
+  },
+  isLogFile(relativePath: string): boolean {
+    return relativePath.endsWith('.jsonl') && path.basename(relativePath).startsWith('rollout-');
+  },
+  createParser(file, sink, options, saved) {
+    return new CodexParser(file, sink, options, saved as CodexState | undefined);
+  },
+};
+
+/** Codex's token counters, all cumulative within a rollout. */
+interface Counters {
+  input: number;
+  cached: number;
+  output: number;
+  reasoning: number;
+  total: number;
+}
+
+interface CodexState {
+  sessionId?: string;
+  cwd?: string;
+  model?: string;
+  previous?: Counters;
+}
+
+const P_TOKEN_COUNT = Buffer.from('"token_count"');
+const P_TURN_CONTEXT = Buffer.from('"turn_context"');
+const P_SESSION_META = Buffer.from('"session_meta"');
+const P_FUNCTION_CALL = Buffer.from('_call"');
+const P_USER_MESSAGE = Buffer.from('"user_message"');
+const P_COMPACTED = Buffer.from('"compacted"');
+const P_EXEC_END = Buffer.from('"exec_command_end"');
+const USAGE_ONLY = [P_TOKEN_COUNT, P_TURN_CONTEXT, P_SESSION_META];
+const P_FUNCTION_CALL_OUTPUT = Buffer.from('_call_output"');
+const WITH_ACTIVITY = [P_TOKEN_COUNT, P_TURN_CONTEXT, P_SESSION_META, P_FUNCTION_CALL, P_USER_MESSAGE, P_COMPACTED, P_EXEC_END, P_FUNCTION_CALL_OUTPUT];
+/** Bit of P_FUNCTION_CALL_OUTPUT in WITH_ACTIVITY. */
+const M_CALL_OUTPUT = 1 << 7;
+
+class CodexParser implements FileParser {
+  private sessionId: string | undefined;
+  private cwd: string | undefined;
+  private model: string | undefined;
+  private previous: Counters | undefined;
+  private readonly fallbackSessionId: string;
+  private readonly toolNames = new Map<string, string>();
+  private readonly failedCalls = new Set<string>();
+
+  constructor(
+    private readonly file: string,
+    private readonly sink: ParseSink,
+    private readonly options: ParserOptions,
+    saved: CodexState | undefined,
+  ) {
+    this.sessionId = saved?.sessionId;
+    this.cwd = saved?.cwd;
+    this.model = saved?.model;
+    this.previous = saved?.previous;
+    // rollout-2025-09-01T10-00-00-<uuid>.jsonl: the uuid is the last 36 characters.
+    const base = path.basename(file, '.jsonl');
+    this.fallbackSessionId = base.length > 36 ? base.slice(-36) : base;
+  }
+
+  saveState(): CodexState {
+    return { sessionId: this.sessionId, cwd: this.cwd, model: this.model, previous: this.previous };
+  }
+
+  parse(buf: Buffer, end: number, base: number): number {
+    const patterns = this.options.activity ? WITH_ACTIVITY : USAGE_ONLY;
+    return scanLines(buf, end, patterns, (start, lineEnd, shape, matches) => {
+      if (shape === LineShape.Empty) return;
+      if (shape !== LineShape.Object) {
+        this.sink.skip({ reason: shape === LineShape.Binary ? 'binary' : 'malformed-json', file: this.file, offset: base + start });
+        return;
+      }
+      if (matches === 0) return;
+      // A function call's output can be megabytes; only parse it when it may report a failure.
+      if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, lineEnd)) return;
+      let record: unknown;
+      try {
+        record = JSON.parse(buf.toString('utf8', start, lineEnd));
+      } catch {
+        this.sink.skip({ reason: 'malformed-json', file: this.file, offset: base + start });
+        return;
+      }
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+        this.sink.skip({ reason: 'not-an-object', file: this.file, offset: base + start });
+        return;
+      }
+      this.handle(record as Record<string, unknown>, base + start);
+    });
+  }
+
+  private handle(record: Record<string, unknown>, offset: number): void {
+    const payload = record.payload as Record<string, unknown> | undefined;
+    if (typeof payload !== 'object' || payload === null) return;
+    const timestamp = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : NaN;
+    switch (record.type) {
+      case 'session_meta':
+        // A fork or resume may repeat its parent's meta line; the first one names this rollout.
+        if (this.sessionId === undefined && typeof payload.id === 'string') this.sessionId = payload.id;
+        if (this.cwd === undefined && typeof payload.cwd === 'string') {
+          this.cwd = payload.cwd;
+          if (this.options.activity && !Number.isNaN(timestamp)) {
+            this.sink.activity?.({ kind: 'session', agent: 'codex', sessionId: this.session(), timestamp, cwd: payload.cwd });
+          }
+        }
+        return;
+      case 'turn_context':
+        if (typeof payload.model === 'string' && payload.model) this.model = payload.model;
+        return;
+      case 'event_msg':
+        this.event(payload, timestamp, offset);
+        return;
+      case 'response_item':
+        if (this.options.activity && !Number.isNaN(timestamp)) this.responseItem(payload, timestamp);
+        return;
+      case 'compacted':
+        if (this.options.activity && !Number.isNaN(timestamp)) this.sink.activity?.({ kind: 'compaction', agent: 'codex', sessionId: this.session(), timestamp });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private session(): string {
+    return this.sessionId ?? this.fallbackSessionId;
+  }
+
+  private event(payload: Record<string, unknown>, timestamp: number, offset: number): void {
+    if (payload.type === 'token_count') {
+      this.tokenCount(payload, timestamp, offset);
+    } else if (!this.options.activity || Number.isNaN(timestamp)) {
+      return;
+    } else if (payload.type === 'user_message') {
+      this.sink.activity?.({ kind: 'userTurn', agent: 'codex', sessionId: this.session(), timestamp });
+    } else if (payload.type === 'exec_command_end' && typeof payload.exit_code === 'number' && payload.exit_code !== 0) {
+      const callId = typeof payload.call_id === 'string' ? payload.call_id : '';
+      const text = typeof payload.stderr === 'string' && payload.stderr ? payload.stderr : String(payload.aggregated_output ?? payload.exit_code);
+      this.toolError(callId, text, timestamp);
+    }
+  }
+
+  private tokenCount(payload: Record<string, unknown>, timestamp: number, offset: number): void {
+    const info = payload.info as Record<string, unknown> | null | undefined;
+    if (typeof info !== 'object' || info === null) return; // rate-limit-only event
+    if (typeof info.model === 'string' && info.model) this.model = info.model;
+    const total = counters(info.total_token_usage);
+    const last = counters(info.last_token_usage);
+    let delta: Counters | undefined;
+    if (total && this.previous && covers(total, this.previous)) {
+      delta = minus(total, this.previous);
+    } else if (total && !this.previous) {
+      delta = total;
+    } else {
+      // Missing or falling total (resume, compaction): the event's own usage is the truth.
+      delta = last;
+    }
+    if (total) this.previous = total;
+    if (!delta) {
+      this.sink.skip({ reason: 'bad-usage', file: this.file, offset, detail: 'token_count without usable counters' });
+      return;
+    }
+    if (delta.input === 0 && delta.output === 0 && delta.cached === 0) return; // re-emitted event
+    if (Number.isNaN(timestamp)) {
+      this.sink.skip({ reason: 'bad-usage', file: this.file, offset, detail: 'no timestamp' });
+      return;
+    }
+    const cached = Math.min(delta.cached, delta.input);
+    const stamp = total ?? last!;
+    this.sink.usage({
+      agent: 'codex',
+      sessionId: this.session(),
+      // A forked rollout replays its parent's events verbatim: the same instant and totals.
+      key: `${timestamp}|${total ? 'T' : 'L'}|${stamp.input}|${stamp.cached}|${stamp.output}|${stamp.reasoning}|${stamp.total}`,
+      timestamp,
+      model: this.model ?? 'unknown',
+      inputTokens: delta.input - cached,
+      outputTokens: delta.output,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
+      cacheReadTokens: cached,
+      reasoningOutputTokens: delta.reasoning,
+    });
+    if (this.options.activity && last) {
+      const window = tokenCount(info.model_context_window);
+      this.sink.activity?.({
+        kind: 'context',
+        agent: 'codex',
+        sessionId: this.session(),
+        timestamp,
+        contextTokens: last.input + last.output,
+        contextWindow: window && window > 0 ? window : undefined,
+      });
+    }
+  }
+
+  private responseItem(payload: Record<string, unknown>, timestamp: number): void {
+    const callId = typeof payload.call_id === 'string' ? payload.call_id : '';
+    switch (payload.type) {
+      case 'function_call':
+      case 'custom_tool_call':
+      case 'local_shell_call': {
+        const name = typeof payload.name === 'string' ? payload.name : String(payload.type);
+        const args = payload.type === 'function_call' ? parseArguments(payload.arguments) : (payload.input ?? payload.action);
+        if (callId) this.toolNames.set(callId, name);
+        this.sink.activity?.({ kind: 'toolCall', agent: 'codex', sessionId: this.session(), timestamp, name, argsHash: stableHash(args), callId });
+        return;
+      }
+      case 'function_call_output':
+      case 'custom_tool_call_output': {
+        const text = outputText(payload.output);
+        if (text !== undefined && failureCode(text)) this.toolError(callId, text, timestamp);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private toolError(callId: string, text: string, timestamp: number): void {
+    if (callId) {
+      if (this.failedCalls.has(callId)) return; // reported by both the event and the output item
+      this.failedCalls.add(callId);
+    }
+    this.sink.activity?.({
+      kind: 'toolError',
+      agent: 'codex',
+      sessionId: this.session(),
+      timestamp,
+      name: this.toolNames.get(callId) ?? 'unknown',
+      errorHash: errorHash(stripOutputHeader(text)),
+      callId,
+    });
+  }
+}
+
+function counters(value: unknown): Counters | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const input = tokenCount(v.input_tokens);
+  const cached = tokenCount(v.cached_input_tokens ?? v.cache_read_input_tokens);
+  const output = tokenCount(v.output_tokens);
+  const reasoning = tokenCount(v.reasoning_output_tokens);
+  if (input === undefined || cached === undefined || output === undefined || reasoning === undefined) return undefined;
+  const total = tokenCount(v.total_tokens) ?? input + output;
+  return { input, cached, output, reasoning, total: total || input + output };
+}
+
+function covers(a: Counters, b: Counters): boolean {
+  return a.input >= b.input && a.cached >= b.cached && a.output >= b.output && a.reasoning >= b.reasoning;
+}
+
+function minus(a: Counters, b: Counters): Counters {
+  return { input: a.input - b.input, cached: a.cached - b.cached, output: a.output - b.output, reasoning: a.reasoning - b.reasoning, total: a.total - b.total };
+}
+
+function parseArguments(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function outputText(output: unknown): string | undefined {
+  if (typeof output === 'string') return output;
+  if (typeof output === 'object' && output !== null) {
+    const content = (output as { content?: unknown }).content;
+    if (typeof content === 'string') return content;
+  }
+  return undefined;
+}
+
+const EXIT_PATTERNS = [/exited with code (-?\d+)/i, /"exit_code"\s*:\s*(-?\d+)/, /^Exit code:\s*(-?\d+)/m];
+
+/** The non-zero exit code a tool output reports, if any. */
+function failureCode(text: string): number | undefined {
+  for (const pattern of EXIT_PATTERNS) {
+    const match = pattern.exec(text.slice(0, 4096));
+    if (match) {
+      const code = Number(match[1]);
+      return code !== 0 ? code : undefined;
+    }
+  }
+  return undefined;
+}
+
+function mayBeFailure(buf: Buffer, start: number, end: number): boolean {
+  const head = buf.toString('utf8', start, Math.min(end, start + 4096));
+  return /exit(ed with |_| )code/i.test(head);
+}
+
+/** Codex prefixes exec output with a chunk id and wall time that differ on every call. */
+function stripOutputHeader(text: string): string {
+  const at = text.indexOf('\nOutput:\n');
+  return at >= 0 ? text.slice(at + 9) : text;
+}

@@ -1,0 +1,33 @@
+import type { AgentId, ParseSink } from './types';
+
+/** Environment the sources read, injected so tests never touch the real home folder. */
+export interface SourceEnv {
+  readonly home: string;
+  readonly vars: Readonly<Record<string, string | undefined>>;
+}
+
+/** Parses the complete lines of one log file, keeping what it needs between reads. */
+export interface FileParser {
+  /**
+   * Parses the complete lines of `buf[0, end)`, where `buf[0]` is at file offset `base`, and
+   * returns how many bytes it consumed (up to just past the last newline).
+   */
+  parse(buf: Buffer, end: number, base: number): number;
+  /** JSON-serialisable state, persisted with the file's offset so a restart resumes exactly. */
+  saveState(): unknown;
+}
+
+export interface ParserOptions {
+  /** Emit activity events (tool calls, errors, turns) besides usage. Costs parse time. */
+  readonly activity: boolean;
+}
+
+/** One agent: where its logs are and how to read them (Detect → Load → Parse). */
+export interface AgentSource {
+  readonly agent: AgentId;
+  /** Folders to search, most specific setting first; missing folders are fine. */
+  roots(env: SourceEnv): string[];
+  /** Whether a path below a root is one of this agent's logs. */
+  isLogFile(relativePath: string): boolean;
+  createParser(file: string, sink: ParseSink, options: ParserOptions, saved?: unknown): FileParser;
+}

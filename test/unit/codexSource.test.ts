@@ -1,0 +1,85 @@
+import * as assert from 'node:assert/strict';
+import { codexMeta, codexTokens, codexTurn, Scratch } from './helpers/fixtures';
+
+const ID = '019c8a70-dda7-7f33-98ea-f30553347322';
+const FILE = `codex/sessions/2026/11/01/rollout-2026-11-01T10-00-00-${ID}.jsonl`;
+const t = (s: number) => `2026-11-01T10:00:${String(s).padStart(2, '0')}.000Z`;
+
+describe('Codex source', () => {
+  let scratch: Scratch;
+  beforeEach(() => (scratch = new Scratch()));
+  afterEach(() => scratch.dispose());
+
+  it('differences cumulative totals, skipping re-emitted and null events', () => {
+    scratch.write(
+      FILE,
+      codexMeta({ id: ID, ts: t(0) }) +
+        codexTurn({ ts: t(0), model: 'gpt-5-codex' }) +
+        codexTokens({ ts: t(1), info: null }) +
+        codexTokens({ ts: t(2), total: { input: 1000, cached: 200, output: 50, reasoning: 20 }, last: { input: 1000, cached: 200, output: 50, reasoning: 20 } }) +
+        codexTokens({ ts: t(3), total: { input: 1000, cached: 200, output: 50, reasoning: 20 }, last: { input: 1000, cached: 200, output: 50, reasoning: 20 } }) +
+        codexTokens({ ts: t(4), total: { input: 2500, cached: 1200, output: 80, reasoning: 30 }, last: { input: 1500, cached: 1000, output: 30, reasoning: 10 } }),
+    );
+    const engine = scratch.engine();
+    engine.start();
+    const [s] = engine.ledger.summaries();
+    assert.equal(s.sessionId, ID);
+    assert.equal(s.cwd, '/work/project');
+    assert.deepEqual(
+      [s.inputTokens, s.cacheReadTokens, s.outputTokens, s.reasoningOutputTokens, s.totalTokens, s.requests],
+      [2500 - 1200, 1200, 80, 30, 2580, 2],
+    );
+  });
+
+  it('falls back to last_token_usage when the total is missing or drops', () => {
+    scratch.write(
+      FILE,
+      codexMeta({ id: ID, ts: t(0) }) +
+        codexTurn({ ts: t(0), model: 'gpt-5' }) +
+        codexTokens({ ts: t(1), total: { input: 5000, cached: 0, output: 100 }, last: { input: 5000, cached: 0, output: 100 } }) +
+        // compaction: the counter restarts
+        codexTokens({ ts: t(2), total: { input: 300, cached: 0, output: 10 }, last: { input: 300, cached: 0, output: 10 } }) +
+        codexTokens({ ts: t(3), last: { input: 40, cached: 10, output: 4 } }) +
+        codexTokens({ ts: t(4), total: { input: 700, cached: 100, output: 30 }, last: { input: 400, cached: 100, output: 20 } }),
+    );
+    const engine = scratch.engine();
+    engine.start();
+    const [s] = engine.ledger.summaries();
+    // 5100 + 310 + 44 + (730 - 310) = 5874
+    assert.equal(s.totalTokens, 5874);
+    assert.equal(s.cacheReadTokens, 10 + 100);
+  });
+
+  it('takes the model from the latest turn_context', () => {
+    scratch.write(
+      FILE,
+      codexMeta({ id: ID, ts: t(0) }) +
+        codexTurn({ ts: t(0), model: 'gpt-5' }) +
+        codexTokens({ ts: t(1), total: { input: 100, cached: 0, output: 10 } }) +
+        codexTurn({ ts: t(2), model: 'gpt-5-mini' }) +
+        codexTokens({ ts: t(3), total: { input: 300, cached: 0, output: 30 } }),
+    );
+    const engine = scratch.engine();
+    engine.start();
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual(s.byModel.map((m) => [m.model, m.totalTokens]).sort(), [['gpt-5', 110], ['gpt-5-mini', 220]]);
+  });
+
+  it('counts a forked rollout that replays its parent, and an archived copy, once', () => {
+    const parent = codexMeta({ id: ID, ts: t(0) }) + codexTurn({ ts: t(0), model: 'gpt-5' }) + codexTokens({ ts: t(1), total: { input: 1000, cached: 100, output: 200 } });
+    scratch.write(FILE, parent);
+    scratch.write(`codex/archived_sessions/rollout-2026-11-01T10-00-00-${ID}.jsonl`, parent);
+    const fork = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+    scratch.write(
+      `codex/sessions/2026/11/01/rollout-2026-11-01T10-05-00-${fork}.jsonl`,
+      codexMeta({ id: fork, ts: t(30) }) +
+        codexTurn({ ts: t(0), model: 'gpt-5' }) +
+        codexTokens({ ts: t(1), total: { input: 1000, cached: 100, output: 200 } }) +
+        codexTokens({ ts: t(40), total: { input: 1600, cached: 300, output: 450 } }),
+    );
+    const engine = scratch.engine();
+    engine.start();
+    const byId = Object.fromEntries(engine.ledger.summaries().map((s) => [s.sessionId, s.totalTokens]));
+    assert.deepEqual(byId, { [ID]: 1200, [fork]: 850 });
+  });
+});

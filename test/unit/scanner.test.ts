@@ -1,0 +1,115 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { claudeAssistant, claudeUser, Scratch } from './helpers/fixtures';
+
+const S = '11111111-2222-3333-4444-555555555555';
+const FILE = `claude/projects/-work-project/${S}.jsonl`;
+const line = (n: number, output = 1) => claudeAssistant({ session: S, id: `m${n}`, requestId: `r${n}`, ts: new Date(Date.UTC(2026, 10, 1, 10, 0, n)).toISOString(), usage: { input: n, output } });
+const total = (engine: ReturnType<Scratch['engine']>) => engine.ledger.summaries().reduce((n, s) => n + s.totalTokens, 0);
+
+describe('incremental scanner', () => {
+  let scratch: Scratch;
+  beforeEach(() => (scratch = new Scratch()));
+  afterEach(() => scratch.dispose());
+
+  it('reads only appended bytes, and holds a partial line until its newline arrives', () => {
+    scratch.write(FILE, line(1));
+    const engine = scratch.engine();
+    engine.start();
+    assert.equal(total(engine), 2);
+    const next = line(2);
+    scratch.append(FILE, next.slice(0, 100));
+    const partial = engine.refresh();
+    assert.equal(partial.bytesRead, 100);
+    assert.equal(total(engine), 2, 'half a line counts nothing');
+    scratch.append(FILE, next.slice(100));
+    const rest = engine.refresh();
+    assert.equal(rest.bytesRead, next.length, 're-reads the held partial line once, with the rest');
+    assert.equal(total(engine), 2 + 3);
+    assert.equal(engine.refresh().filesRead, 0, 'an unchanged file is not read');
+  });
+
+  it('re-reads a file that was truncated or replaced, and forgets a deleted one', () => {
+    const file = scratch.write(FILE, line(1) + line(2));
+    const engine = scratch.engine();
+    engine.start();
+    assert.equal(total(engine), 2 + 3);
+    fs.writeFileSync(file, line(5));
+    const stats = engine.refresh();
+    assert.ok(stats.skips.some((s) => s.reason === 'file-truncated'));
+    assert.equal(total(engine), 6);
+    const replacement = `${file}.new`;
+    fs.writeFileSync(replacement, line(7) + line(8));
+    fs.renameSync(replacement, file);
+    engine.refresh();
+    assert.equal(total(engine), 8 + 9);
+    fs.rmSync(file);
+    assert.equal(engine.refresh().filesRemoved, 1);
+    assert.equal(total(engine), 0);
+  });
+
+  it('gets through a 50 MB line and skips lines over the limit with a reason', () => {
+    const huge = claudeUser({ session: S, ts: '2026-11-01T10:00:00.000Z', content: [{ type: 'tool_result', tool_use_id: 't', content: 'x'.repeat(50 * 1024 * 1024) }] });
+    scratch.write(FILE, line(1) + huge + line(2));
+    const engine = scratch.engine();
+    const stats = engine.start();
+    assert.equal(total(engine), 2 + 3);
+    assert.equal(stats.skips.length, 0);
+
+    const small = scratch.engine({ maxLineBytes: 1024 * 1024 });
+    const limited = small.start();
+    assert.equal(total(small), 2 + 3, 'the records around the long line still count');
+    assert.deepEqual(limited.skips.map((s) => s.reason), ['line-too-long']);
+  });
+
+  it('reports an unreadable folder and goes on', () => {
+    scratch.write('claude-file', 'not a folder');
+    scratch.write(`codex/sessions/2026/11/01/rollout-2026-11-01T10-00-00-${S}.jsonl`, '');
+    const engine = new (require('../../src/core/engine').Engine)({
+      env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: path.join(scratch.dir, 'claude-file'), CODEX_HOME: scratch.codex } },
+      pricer: require('../../src/core/pricing/pricer').createPricer(),
+    });
+    const stats = engine.start();
+    assert.deepEqual(stats.skips.map((s: { reason: string }) => s.reason), ['unreadable-folder']);
+    assert.equal(stats.filesSeen, 1);
+  });
+
+  it('a persisted index gives the same totals and reads only what changed', () => {
+    scratch.write(FILE, line(1) + line(2, 50));
+    const cold = scratch.engine({ state: true });
+    const first = cold.start();
+    assert.equal(first.indexLoaded, false);
+    const expected = JSON.stringify(cold.ledger.summaries());
+
+    const warm = scratch.engine({ state: true });
+    const second = warm.start();
+    assert.equal(second.indexLoaded, true);
+    assert.equal(second.bytesRead, 0);
+    assert.equal(JSON.stringify(warm.ledger.summaries()), expected);
+
+    // A streamed copy arriving after a restart still replaces the stored one.
+    const later = line(2, 400);
+    scratch.append(FILE, later);
+    const third = scratch.engine({ state: true });
+    const stats = third.start();
+    assert.equal(stats.bytesRead, later.length);
+    assert.equal(total(third), 2 + 2 + 400);
+  });
+
+  it('rebuilds a corrupt index with a message instead of trusting it', () => {
+    scratch.write(FILE, line(1) + line(2));
+    scratch.engine({ state: true }).start();
+    const [index] = fs.readdirSync(scratch.state);
+    const bytes = fs.readFileSync(path.join(scratch.state, index));
+    for (const damage of [bytes.subarray(0, bytes.length - 8), Buffer.from('garbage'), Buffer.concat([bytes.subarray(0, 20), Buffer.from('}{'), bytes.subarray(22)])]) {
+      fs.writeFileSync(path.join(scratch.state, index), damage);
+      const log: string[] = [];
+      const engine = scratch.engine({ state: true, log });
+      const stats = engine.start();
+      assert.equal(stats.indexLoaded, false);
+      assert.match(log.join('\n'), /Rebuilding the usage index/);
+      assert.equal(total(engine), 2 + 3);
+    }
+  });
+});

@@ -17,7 +17,7 @@ export interface EngineOptions {
   /** Where the persisted index lives; without it every start is a cold scan. */
   readonly stateDir?: string;
   readonly agents?: readonly AgentId[];
-  readonly wantActivity?: (file: string, agent: AgentId) => boolean;
+  readonly wantActivity?: (file: string, agent: AgentId, mtimeMs: number) => boolean;
   readonly onActivity?: (event: ActivityEvent) => void;
   /** Longest line read (a seam for tests); see MAX_LINE_BYTES. */
   readonly maxLineBytes?: number;
@@ -45,6 +45,21 @@ export class Engine {
 
   /** Loads the index (if any), reads what changed since, and saves the index. */
   start(): ScanStats & { indexLoaded: boolean } {
+    const indexLoaded = this.loadIndex();
+    const stats = this.scanner.scanAll();
+    if (stats.filesRead > 0 || stats.filesRemoved > 0 || !indexLoaded) this.save();
+    return { ...stats, indexLoaded };
+  }
+
+  /** start() for an editor: the scan yields to the event loop between slices. */
+  async startAsync(): Promise<ScanStats & { indexLoaded: boolean }> {
+    const indexLoaded = this.loadIndex();
+    const stats = await this.scanner.scanAllAsync();
+    if (stats.filesRead > 0 || stats.filesRemoved > 0 || !indexLoaded) this.save();
+    return { ...stats, indexLoaded };
+  }
+
+  private loadIndex(): boolean {
     let indexLoaded = false;
     if (this.indexFile) {
       try {
@@ -58,9 +73,7 @@ export class Engine {
         this.options.log?.(`Rebuilding the usage index (${error.message}): ${this.indexFile}`);
       }
     }
-    const stats = this.scanner.scanAll();
-    if (stats.filesRead > 0 || stats.filesRemoved > 0 || !indexLoaded) this.save();
-    return { ...stats, indexLoaded };
+    return indexLoaded;
   }
 
   /** Reads the given changed files, or every file when none are given. */

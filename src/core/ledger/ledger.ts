@@ -73,6 +73,11 @@ export function addRecord(totals: Totals, r: LedgerRecord): void {
   if (r.costUSD !== null) totals.costUSD = (totals.costUSD ?? 0) + r.costUSD;
 }
 
+/** A record and its index in its file's list, for O(1) replacement of streamed copies. */
+interface StoredRecord extends LedgerRecord {
+  slot: number;
+}
+
 interface SessionEntry {
   readonly agent: AgentId;
   readonly sessionId: string;
@@ -87,10 +92,11 @@ interface SessionEntry {
  * removing or re-reading a file lets the next best copy take over.
  */
 export class Ledger {
-  private readonly candidates = new Map<string, LedgerRecord[]>();
-  private readonly byFile = new Map<number, LedgerRecord[]>();
-  private readonly sessions = new Map<string, SessionEntry>();
-  private readonly changed = new Set<string>();
+  private readonly candidates = new Map<string, StoredRecord[]>();
+  private readonly byFile = new Map<number, StoredRecord[]>();
+  /** agent → sessionId → entry (nested, so the hot path never builds a key string). */
+  private readonly sessions = new Map<AgentId, Map<string, SessionEntry>>();
+  private readonly changed = new Set<SessionEntry>();
   private version = 0;
 
   constructor(private readonly pricer: Pricer) {}
@@ -101,12 +107,7 @@ export class Ledger {
   }
 
   add(record: UsageRecord, fileId: number): void {
-    const stored: LedgerRecord = {
-      ...record,
-      fileId,
-      totalTokens: record.inputTokens + record.outputTokens + record.cacheWrite5mTokens + record.cacheWrite1hTokens + record.cacheReadTokens,
-      costUSD: this.pricer.cost(PROVIDER[record.agent], record.model, record, { at: record.timestamp, speed: record.speed }),
-    };
+    const stored = this.store(record, fileId);
     let fileRecords = this.byFile.get(fileId);
     if (!fileRecords) this.byFile.set(fileId, (fileRecords = []));
     if (!record.key) {
@@ -117,7 +118,7 @@ export class Ledger {
     const rivals = this.candidates.get(record.key);
     if (!rivals) {
       this.candidates.set(record.key, [stored]);
-      fileRecords.push(stored);
+      stored.slot = fileRecords.push(stored) - 1;
       this.attach(stored);
       return;
     }
@@ -128,13 +129,36 @@ export class Ledger {
       const previous = rivals[sameFile];
       if (stored.totalTokens <= previous.totalTokens) return;
       rivals[sameFile] = stored;
-      fileRecords[fileRecords.indexOf(previous)] = stored;
+      stored.slot = previous.slot;
+      fileRecords[previous.slot] = stored;
       if (previous === winner) this.detach(previous);
     } else {
       rivals.push(stored);
-      fileRecords.push(stored);
+      stored.slot = fileRecords.push(stored) - 1;
     }
     this.crown(rivals, winner);
+  }
+
+  /** Prices a record once and gives every stored record the same shape (one hidden class). */
+  private store(r: UsageRecord, fileId: number): StoredRecord {
+    return {
+      agent: r.agent,
+      sessionId: r.sessionId,
+      key: r.key,
+      timestamp: r.timestamp,
+      model: r.model,
+      inputTokens: r.inputTokens,
+      outputTokens: r.outputTokens,
+      cacheWrite5mTokens: r.cacheWrite5mTokens,
+      cacheWrite1hTokens: r.cacheWrite1hTokens,
+      cacheReadTokens: r.cacheReadTokens,
+      reasoningOutputTokens: r.reasoningOutputTokens,
+      speed: r.speed,
+      fileId,
+      totalTokens: r.inputTokens + r.outputTokens + r.cacheWrite5mTokens + r.cacheWrite1hTokens + r.cacheReadTokens,
+      costUSD: this.pricer.cost(PROVIDER[r.agent], r.model, r, { at: r.timestamp, speed: r.speed }),
+      slot: -1,
+    };
   }
 
   /** Forgets everything a file contributed (the file was deleted, truncated or replaced). */
@@ -170,20 +194,20 @@ export class Ledger {
 
   /** Counted records of one session, oldest first. */
   sessionRecords(agent: AgentId, sessionId: string): LedgerRecord[] {
-    const entry = this.sessions.get(sessionKey(agent, sessionId));
+    const entry = this.sessions.get(agent)?.get(sessionId);
     return entry ? [...entry.records].sort((a, b) => a.timestamp - b.timestamp) : [];
   }
 
   /** Session keys (`agent:sessionId`) whose records changed since the last call. */
   drainChanged(): string[] {
-    const keys = [...this.changed];
+    const keys = [...this.changed].map((e) => sessionKey(e.agent, e.sessionId));
     this.changed.clear();
     return keys;
   }
 
   summaries(filter?: (agent: AgentId, sessionId: string, cwd: string | undefined) => boolean): SessionSummary[] {
     const out: SessionSummary[] = [];
-    for (const entry of this.sessions.values()) {
+    for (const entry of this.allSessions()) {
       if (entry.records.size === 0) continue;
       if (filter && !filter(entry.agent, entry.sessionId, entry.cwd)) continue;
       out.push(summarise(entry, this.pricer));
@@ -192,12 +216,12 @@ export class Ledger {
   }
 
   summary(agent: AgentId, sessionId: string): SessionSummary | undefined {
-    const entry = this.sessions.get(sessionKey(agent, sessionId));
+    const entry = this.sessions.get(agent)?.get(sessionId);
     return entry && entry.records.size > 0 ? summarise(entry, this.pricer) : undefined;
   }
 
   /** Makes the largest rival the counted one (ties: the earliest seen, i.e. lowest index). */
-  private crown(rivals: LedgerRecord[], current: LedgerRecord | undefined): void {
+  private crown(rivals: StoredRecord[], current: StoredRecord | undefined): void {
     let best = 0;
     for (let i = 1; i < rivals.length; i++) if (rivals[i].totalTokens > rivals[best].totalTokens) best = i;
     if (best !== 0) {
@@ -211,27 +235,34 @@ export class Ledger {
   }
 
   private isAttached(record: LedgerRecord): boolean {
-    return this.sessions.get(sessionKey(record.agent, record.sessionId))?.records.has(record) ?? false;
+    return this.sessions.get(record.agent)?.get(record.sessionId)?.records.has(record) ?? false;
   }
 
   private attach(record: LedgerRecord): void {
-    this.session(record.agent, record.sessionId).records.add(record);
-    this.touch(record);
+    const entry = this.session(record.agent, record.sessionId);
+    entry.records.add(record);
+    this.touch(entry);
   }
 
   private detach(record: LedgerRecord): void {
-    if (this.sessions.get(sessionKey(record.agent, record.sessionId))?.records.delete(record)) this.touch(record);
+    const entry = this.sessions.get(record.agent)?.get(record.sessionId);
+    if (entry?.records.delete(record)) this.touch(entry);
   }
 
-  private touch(record: LedgerRecord): void {
-    this.changed.add(sessionKey(record.agent, record.sessionId));
+  private touch(entry: SessionEntry): void {
+    this.changed.add(entry);
     this.version++;
   }
 
+  private *allSessions(): Iterable<SessionEntry> {
+    for (const byId of this.sessions.values()) yield* byId.values();
+  }
+
   private session(agent: AgentId, sessionId: string): SessionEntry {
-    const key = sessionKey(agent, sessionId);
-    let entry = this.sessions.get(key);
-    if (!entry) this.sessions.set(key, (entry = { agent, sessionId, cwd: undefined, records: new Set() }));
+    let byId = this.sessions.get(agent);
+    if (!byId) this.sessions.set(agent, (byId = new Map()));
+    let entry = byId.get(sessionId);
+    if (!entry) byId.set(sessionId, (entry = { agent, sessionId, cwd: undefined, records: new Set() }));
     return entry;
   }
 }

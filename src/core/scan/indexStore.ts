@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { Ledger } from '../ledger/ledger';
-import type { AgentId, UsageRecord } from '../sources/types';
+import type { AgentId } from '../sources/types';
 import { writeFileAtomic } from '../util/atomicWrite';
 import type { FileState } from './scanner';
 
@@ -92,40 +92,41 @@ export function decodeIndex(data: Buffer, ledger: Ledger): FileState[] {
   const body = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
   const numbers = new Float64Array(body.buffer, body.byteOffset + bodyStart, total * FIELDS);
   const { strings } = header;
-  const str = (n: number): string => {
-    const s = strings[n];
-    if (typeof s !== 'string') throw new IndexError('index refers to a missing string');
-    return s;
-  };
-  // Decode everything before touching the ledger, so a corrupt index adds nothing.
-  const decoded: Array<{ fileId: number; record: UsageRecord }> = [];
-  let at = 0;
+  // Validate everything before touching the ledger, so a corrupt index adds nothing.
   for (const f of header.files) {
     if (typeof f.path !== 'string' || typeof f.offset !== 'number' || typeof f.id !== 'number') throw new IndexError('index file entry is malformed');
-    for (let i = 0; i < f.records; i++) {
+  }
+  const isString = (n: number, optional: boolean): boolean => (optional && n === -1) || (Number.isInteger(n) && n >= 0 && n < strings.length && typeof strings[n] === 'string');
+  for (let at = 0; at < numbers.length; at += FIELDS) {
+    if (!isString(numbers[at], false) || !isString(numbers[at + 1], false) || !isString(numbers[at + 9], true) || !isString(numbers[at + 10], true)) {
+      throw new IndexError('index refers to a missing string');
+    }
+  }
+  let at = 0;
+  for (const f of header.files) {
+    const agent = f.agent as AgentId;
+    for (let i = 0; i < f.records; i++, at += FIELDS) {
       const speed = numbers[at + 9];
       const key = numbers[at + 10];
-      decoded.push({
-        fileId: f.id,
-        record: {
-          agent: f.agent as AgentId,
-          sessionId: str(numbers[at]),
-          model: str(numbers[at + 1]),
+      ledger.add(
+        {
+          agent,
+          sessionId: strings[numbers[at]],
+          key: key < 0 ? '' : strings[key],
           timestamp: numbers[at + 2],
+          model: strings[numbers[at + 1]],
           inputTokens: numbers[at + 3],
           outputTokens: numbers[at + 4],
           cacheWrite5mTokens: numbers[at + 5],
           cacheWrite1hTokens: numbers[at + 6],
           cacheReadTokens: numbers[at + 7],
           reasoningOutputTokens: numbers[at + 8],
-          speed: speed < 0 ? undefined : str(speed),
-          key: key < 0 ? '' : str(key),
+          speed: speed < 0 ? undefined : strings[speed],
         },
-      });
-      at += FIELDS;
+        f.id,
+      );
     }
   }
-  for (const { fileId, record } of decoded) ledger.add(record, fileId);
   return header.files.map(({ records: _records, ...f }) => f);
 }
 

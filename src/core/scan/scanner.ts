@@ -33,8 +33,8 @@ export interface ScannerOptions {
   readonly sources: readonly AgentSource[];
   readonly env: SourceEnv;
   readonly ledger: Ledger;
-  /** Whether to emit activity for a file (the host wants it for its workspace's sessions only). */
-  readonly wantActivity?: (file: string, agent: AgentId) => boolean;
+  /** Whether to emit activity for a file (the host wants it for recent sessions only). */
+  readonly wantActivity?: (file: string, agent: AgentId, mtimeMs: number) => boolean;
   readonly onActivity?: (event: ActivityEvent) => void;
   /** Skips are kept in stats up to this many (the counts are always complete). 200 by default. */
   readonly maxSkipDetails?: number;
@@ -85,6 +85,31 @@ export class Scanner {
 
   /** Lists every log file and reads what changed; removes files that are gone. */
   scanAll(): ScanStats {
+    const steps = this.scanSteps();
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    return step.value;
+  }
+
+  /**
+   * The same as scanAll, yielding to the event loop every `sliceMs` so an editor stays responsive
+   * during a first scan of gigabytes (16 ms: one frame).
+   */
+  async scanAllAsync(sliceMs = 16): Promise<ScanStats> {
+    const steps = this.scanSteps();
+    let sliceStart = performance.now();
+    let step = steps.next();
+    while (!step.done) {
+      if (performance.now() - sliceStart > sliceMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+      step = steps.next();
+    }
+    return step.value;
+  }
+
+  private *scanSteps(): Generator<void, ScanStats> {
     const started = performance.now();
     const stats = newStats();
     const present = new Set<string>();
@@ -99,6 +124,7 @@ export class Scanner {
           if (present.has(file)) continue;
           present.add(file);
           this.readFile(source, file, stats);
+          yield;
         }
       }
     }
@@ -239,7 +265,7 @@ export class Scanner {
    * rebuilt from the saved state when the activity wish changes or after a restart.
    */
   private parserFor(source: AgentSource, state: FileState): FileParser {
-    const activity = this.options.wantActivity?.(state.path, source.agent) ?? false;
+    const activity = this.options.wantActivity?.(state.path, source.agent, state.mtimeMs) ?? false;
     const kept = this.parsers.get(state.id);
     if (kept && kept.activity === activity) return kept.parser;
     const sink: ParseSink = {

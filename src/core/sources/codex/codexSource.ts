@@ -171,7 +171,9 @@ class CodexParser implements FileParser {
       // Missing or falling total (resume, compaction): the event's own usage is the truth.
       delta = last;
     }
+    // Without a total, the event's own usage moves the running total (the next total includes it).
     if (total) this.previous = total;
+    else if (last) this.previous = this.previous ? plus(this.previous, last) : last;
     if (!delta) {
       this.sink.skip({ reason: 'bad-usage', file: this.file, offset, detail: 'token_count without usable counters' });
       return;
@@ -268,6 +270,10 @@ function covers(a: Counters, b: Counters): boolean {
 
 function minus(a: Counters, b: Counters): Counters {
   return { input: a.input - b.input, cached: a.cached - b.cached, output: a.output - b.output, reasoning: a.reasoning - b.reasoning, total: a.total - b.total };
+}
+
+function plus(a: Counters, b: Counters): Counters {
+  return { input: a.input + b.input, cached: a.cached + b.cached, output: a.output + b.output, reasoning: a.reasoning + b.reasoning, total: a.total + b.total };
 }
 
 function parseArguments(value: unknown): unknown {

@@ -166,6 +166,7 @@ export class TaskStore {
   private loaded = false;
   private readOnlyReason: string | undefined;
   private lastProblems: StoreProblem[] = [];
+  private reportedReadOnly: string | undefined;
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly platform: NodeJS.Platform;
@@ -422,6 +423,7 @@ export class TaskStore {
   private settle(out: ReadOutcome): ReadOutcome {
     this.snapshot = out.tasks;
     this.readOnlyReason = out.readOnly;
+    if (out.readOnly === undefined) this.reportedReadOnly = undefined;
     this.lastProblems = out.problems;
     return out;
   }
@@ -436,7 +438,16 @@ export class TaskStore {
     this.snapshot = tasks;
   }
 
+  /**
+   * Tells the host. A read-only condition is told once until it clears: the host reloads on every
+   * change of the file, and a newer window writing every few seconds must not mean a toast each time.
+   */
   private report(problems: readonly StoreProblem[]): void {
-    for (const p of problems) this.options.onProblem?.(p);
+    for (const p of problems) {
+      const lasting = p.kind === 'newerVersion' || p.kind === 'unreadable';
+      if (lasting && p.message === this.reportedReadOnly) continue;
+      if (lasting) this.reportedReadOnly = p.message;
+      this.options.onProblem?.(p);
+    }
   }
 }

@@ -16,6 +16,8 @@ export interface SyntheticOptions {
   readonly context?: number;
   /** Stated in every context event, as Codex logs do; Claude Code logs never state it. */
   readonly contextWindow?: number;
+  /** Prefix of call ids, for several builders writing one session (subagents). */
+  readonly callPrefix?: string;
 }
 
 export interface SyntheticCall {
@@ -43,7 +45,7 @@ export class SyntheticSession {
   private readonly random: () => number;
   private calls = 0;
 
-  constructor(private readonly options: SyntheticOptions) {
+  constructor(readonly options: SyntheticOptions) {
     this.now = options.start;
     this.context = options.context ?? 24_000;
     this.random = mulberry32(options.seed);
@@ -78,7 +80,7 @@ export class SyntheticSession {
     const fresh = this.jitter(300, 2_500);
     this.bill(fresh, output);
     if (call) {
-      const callId = `${this.options.sessionId.slice(0, 6)}-call-${++this.calls}`;
+      const callId = `${this.options.callPrefix ?? this.options.sessionId.slice(0, 6)}-call-${++this.calls}`;
       this.emit({ kind: 'toolCall', name: call.name, argsHash: stableHash(call.args), callId });
       if (call.error !== undefined) this.emit({ kind: 'toolError', name: call.name, errorHash: stableHash(call.error), callId }, 2_000);
       if (call.writes) this.fileChanges.push(this.now + 1_000);
@@ -105,7 +107,7 @@ export class SyntheticSession {
     const record: LedgerRecord = {
       agent: this.agent,
       sessionId: this.options.sessionId,
-      key: `${this.options.sessionId}:${this.records.length}`,
+      key: `${this.options.callPrefix ?? this.options.sessionId}:${this.records.length}`,
       timestamp: this.now,
       model: this.options.model ?? 'claude-sonnet-4-5-20250929',
       inputTokens: input,

@@ -1,0 +1,222 @@
+/*
+ * Agent Meter benchmark.  node out/bench/bench.js   (or bundle it with esbuild)
+ *
+ * Env: BENCH_SCALE (default 1 → ~400 MB Claude + ~100 MB Codex), BENCH_SEED (1),
+ *      BENCH_REPS (3), BENCH_DIR (default <repo>/.bench).
+ * Data is generated once into <BENCH_DIR>/data-<seed>-<MB> and reused.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { generate, Truth } from '../test/gen/generator';
+import { agentMeterCli, agentMeterEnv, AgentMeterSession, ccusageCommand, compareTokens, repoRoot } from '../test/conformance/peers';
+
+const root = repoRoot();
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const seed = Number(process.env.BENCH_SEED ?? 1);
+const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
+const claudeBytes = Math.round(400e6 * scale);
+const codexBytes = Math.round(100e6 * scale);
+const benchDir = process.env.BENCH_DIR ?? path.join(root, '.bench');
+const dataDir = path.join(benchDir, `data-${seed}-${Math.round((claudeBytes + codexBytes) / 1e6)}`);
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+interface Sample {
+  ms: number;
+  rssMB: number;
+  stdout: string;
+}
+
+function tmp(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Run a command, measuring wall time and peak RSS (GNU time %M, else /proc VmHWM polling). */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const rssFile = path.join(os.tmpdir(), `am-bench-rss-${process.pid}-${Date.now()}`);
+    const argv = TIME ? ['-f', '%M', '-o', rssFile, cmd, ...args] : args;
+    const t0 = process.hrtime.bigint();
+    const child = spawn(TIME ?? cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let hwm = 0;
+    let poll: NodeJS.Timeout | undefined;
+    if (!TIME) {
+      poll = setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (m) hwm = Math.max(hwm, Number(m[1]));
+        } catch {
+          /* exited */
+        }
+      }, 5);
+    }
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (poll) clearInterval(poll);
+      let kb = hwm;
+      if (TIME) {
+        try {
+          kb = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+          fs.rmSync(rssFile, { force: true });
+        } catch {
+          /* ignore */
+        }
+      }
+      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString().slice(0, 2000)}`));
+      resolve({ ms, rssMB: kb / 1024, stdout: Buffer.concat(out).toString() });
+    });
+  });
+}
+
+interface Row {
+  name: string;
+  ms: number;
+  rssMB: number;
+  mb: number;
+}
+
+async function measure(name: string, mb: number, fn: () => Promise<Sample>, before?: () => void): Promise<{ row: Row; last: Sample }> {
+  const s: Sample[] = [];
+  for (let i = 0; i < reps; i++) {
+    before?.();
+    s.push(await fn());
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const row = { name, ms: med(s.map((x) => x.ms)), rssMB: med(s.map((x) => x.rssMB)), mb };
+  console.error(`  ${name}: ${s.map((x) => x.ms.toFixed(0)).join(' / ')} ms`);
+  return { row, last: s[s.length - 1] };
+}
+
+function dirMB(d: string): number {
+  let n = 0;
+  const walk = (p: string) => {
+    for (const e of fs.readdirSync(p, { withFileTypes: true })) {
+      const q = path.join(p, e.name);
+      if (e.isDirectory()) walk(q);
+      else n += fs.statSync(q).size;
+    }
+  };
+  if (fs.existsSync(d)) walk(d);
+  return n / 1e6;
+}
+
+function largestFiles(d: string, n: number): string[] {
+  const all: Array<[string, number]> = [];
+  const walk = (p: string) => {
+    for (const e of fs.readdirSync(p, { withFileTypes: true })) {
+      const q = path.join(p, e.name);
+      if (e.isDirectory()) walk(q);
+      else if (q.endsWith('.jsonl')) all.push([q, fs.statSync(q).size]);
+    }
+  };
+  walk(d);
+  return all.sort((a, b) => b[1] - a[1]).slice(0, n).map((x) => x[0]);
+}
+
+async function main(): Promise<void> {
+  // ---- data
+  const truthFile = path.join(dataDir, 'truth.json');
+  if (!fs.existsSync(truthFile)) {
+    console.error(`generating ${(claudeBytes / 1e6).toFixed(0)} MB Claude + ${(codexBytes / 1e6).toFixed(0)} MB Codex into ${dataDir} ...`);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const t0 = Date.now();
+    const t = generate({ outDir: dataDir, seed, claudeBytes, codexBytes });
+    fs.writeFileSync(truthFile, JSON.stringify(t));
+    console.error(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${t.sessions.length} sessions`);
+  }
+  const truth = JSON.parse(fs.readFileSync(truthFile, 'utf8')) as Truth;
+  const cMB = dirMB(path.join(dataDir, 'claude'));
+  const xMB = dirMB(path.join(dataDir, 'codex'));
+  console.error(`data: ${dataDir} (${cMB.toFixed(0)} MB claude, ${xMB.toFixed(0)} MB codex, ${truth.sessions.length} sessions), reps=${reps}, rss via ${TIME ? 'GNU time %M' : '/proc VmHWM'}`);
+
+  const home = tmp('am-bench-home-');
+  const rows: Row[] = [];
+  const baseEnv = { PATH: process.env.PATH, HOME: home, TZ: 'UTC', NO_COLOR: '1' };
+
+  // ---- baseline
+  rows.push((await measure('node -e 0 (baseline)', 0, () => run(process.execPath, ['-e', '0'], baseEnv))).row);
+
+  // ---- ccusage
+  const [ccCmd, ...ccPre] = ccusageCommand(root);
+  const ccArgs = (agent: string) => [...ccPre, agent, 'session', '--json', '--offline', '--timezone', 'UTC'];
+  const ccEnv = { ...baseEnv, CLAUDE_CONFIG_DIR: path.join(dataDir, 'claude'), CODEX_HOME: path.join(dataDir, 'codex') };
+  const ccC = (await measure('ccusage claude session', cMB, () => run(ccCmd, ccArgs('claude'), ccEnv))).row;
+  const ccX = (await measure('ccusage codex session', xMB, () => run(ccCmd, ccArgs('codex'), ccEnv))).row;
+  const sh = `${[ccCmd, ...ccArgs('claude')].map((a) => JSON.stringify(a)).join(' ')} >/dev/null && ${[ccCmd, ...ccArgs('codex')].map((a) => JSON.stringify(a)).join(' ')} >/dev/null`;
+  const ccBoth = (await measure('ccusage claude+codex', cMB + xMB, () => run('/bin/sh', ['-c', sh], ccEnv))).row;
+  rows.push(ccC, ccX, ccBoth);
+
+  // ---- Agent Meter
+  const cli = agentMeterCli(root);
+  let amCold: Row | undefined;
+  let amWarm: Row | undefined;
+  let verdict = 'SKIPPED (dist/cli.js not built)';
+  if (!cli) {
+    console.error(`Agent Meter: ${path.join(root, 'dist', 'cli.js')} not found — skipping the Agent Meter half (build it first).`);
+  } else {
+    const amArgs = [cli, 'sessions', '--json'];
+    let state = '';
+    const cold = await measure('agent-meter cold', cMB + xMB, () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), () => {
+      state = tmp('am-bench-state-');
+    });
+    amCold = cold.row;
+    rows.push(amCold);
+    const sessions = (JSON.parse(cold.last.stdout) as { sessions: AgentMeterSession[] }).sessions;
+    const diffs = compareTokens(truth.sessions, sessions);
+    verdict = diffs.length ? `MISMATCH (${diffs.length} differences, e.g. ${diffs.slice(0, 3).map((d) => `${d.key} ${d.field} ${d.expected}→${d.actual}`).join('; ')})` : `OK (${truth.sessions.length} sessions equal the generator truth)`;
+
+    // warm: state from the last cold run; append ~1 MB to a few files before each run
+    const targets = [...largestFiles(path.join(dataDir, 'claude'), 2), ...largestFiles(path.join(dataDir, 'codex'), 1)];
+    const originals = targets.map((f) => fs.statSync(f).size);
+    try {
+      const append = () => {
+        for (const f of targets) {
+          const size = fs.statSync(f).size;
+          const fd = fs.openSync(f, 'r');
+          const len = Math.min(size, 350_000);
+          const buf = Buffer.alloc(len);
+          fs.readSync(fd, buf, 0, len, size - len);
+          fs.closeSync(fd);
+          const s = buf.toString('utf8');
+          const tail = s.slice(s.indexOf('\n') + 1); // whole lines only
+          fs.appendFileSync(f, tail);
+        }
+      };
+      amWarm = (await measure('agent-meter warm (+~1 MB appended)', cMB + xMB, () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), append)).row;
+      rows.push(amWarm);
+    } finally {
+      targets.forEach((f, i) => fs.truncateSync(f, originals[i]));
+    }
+  }
+
+  // ---- report
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const lines: string[] = [];
+  lines.push('');
+  lines.push(`${pad('run', 38)} ${'wall ms'.padStart(9)} ${'peak RSS MB'.padStart(12)} ${'MB/s'.padStart(8)}`);
+  for (const r of rows) lines.push(`${pad(r.name, 38)} ${r.ms.toFixed(0).padStart(9)} ${r.rssMB.toFixed(0).padStart(12)} ${(r.mb ? (r.mb / (r.ms / 1000)).toFixed(0) : '-').padStart(8)}`);
+  lines.push('');
+  lines.push(`data: ${cMB.toFixed(0)} MB Claude + ${xMB.toFixed(0)} MB Codex, seed ${seed}, median of ${reps}`);
+  if (amCold && amWarm) {
+    const ratio = amCold.ms / ccBoth.ms;
+    const wr = amWarm.ms / ccBoth.ms;
+    const rss = Math.max(amCold.rssMB, amWarm.rssMB);
+    lines.push(`cold / ccusage(claude+codex) = ${ratio.toFixed(2)}  target <= 1.00  ${ratio <= 1 ? 'PASS' : 'FAIL'}`);
+    lines.push(`warm / ccusage(claude+codex) = ${wr.toFixed(2)}  target <= 0.25  ${wr <= 0.25 ? 'PASS' : 'FAIL'}`);
+    lines.push(`peak RSS = ${rss.toFixed(0)} MB  target <= 200  ${rss <= 200 ? 'PASS' : 'FAIL'}`);
+  }
+  lines.push(`Agent Meter totals vs generator truth: ${verdict}`);
+  console.log(lines.join('\n'));
+  fs.rmSync(home, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

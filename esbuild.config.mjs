@@ -1,7 +1,7 @@
 // Builds the extension and the CLI (bundled) and the tests (one file per source, for mocha).
 //   node esbuild.config.mjs [--watch] [--production] [--tests]
 import * as esbuild from 'esbuild';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -27,6 +27,10 @@ const builds = [
   // only for --price-overrides (a dependency, so it is there when the package is installed).
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: ['zod'], minify: true },
 ];
+// The recap page runs in the webview (a browser): no Node, no vscode.
+if (existsSync('src/webview/main.ts')) {
+  builds.push({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview/main.js' });
+}
 
 function tsFiles(dir) {
   const out = [];
@@ -41,7 +45,8 @@ function tsFiles(dir) {
 if (tests) {
   // Unbundled so each test file runs alone and `vscode` resolves inside the extension host.
   builds.push({
-    entryPoints: ['src', 'test', 'bench'].flatMap((d) => { try { return tsFiles(d); } catch { return []; } }),
+    // src/webview is browser code, bundled above; tests reach its pure parts through src/core.
+    entryPoints: ['src', 'test', 'bench'].flatMap((d) => { try { return tsFiles(d); } catch { return []; } }).filter((f) => !f.startsWith(join('src', 'webview'))),
     outdir: 'out',
     outbase: '.',
     bundle: false,

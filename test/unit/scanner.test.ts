@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Engine } from '../../src/core/engine';
+import { createPricer } from '../../src/core/pricing/pricer';
 import { claudeAssistant, claudeUser, Scratch } from './helpers/fixtures';
 
 const S = '11111111-2222-3333-4444-555555555555';
@@ -66,12 +68,12 @@ describe('incremental scanner', () => {
   it('reports an unreadable folder and goes on', () => {
     scratch.write('claude-file', 'not a folder');
     scratch.write(`codex/sessions/2026/11/01/rollout-2026-11-01T10-00-00-${S}.jsonl`, '');
-    const engine = new (require('../../src/core/engine').Engine)({
+    const engine = new Engine({
       env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: path.join(scratch.dir, 'claude-file'), CODEX_HOME: scratch.codex } },
-      pricer: require('../../src/core/pricing/pricer').createPricer(),
+      pricer: createPricer(),
     });
     const stats = engine.start();
-    assert.deepEqual(stats.skips.map((s: { reason: string }) => s.reason), ['unreadable-folder']);
+    assert.deepEqual(stats.skips.map((s) => s.reason), ['unreadable-folder']);
     assert.equal(stats.filesSeen, 1);
   });
 

@@ -1,0 +1,194 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { ActivityLog } from '../core/activity/activityLog';
+import { Engine } from '../core/engine';
+import { createPricer } from '../core/pricing/pricer';
+import type { ScanStats } from '../core/scan/scanner';
+import type { ActivityEvent } from '../core/sources/types';
+import type { Settings } from './config';
+import { whenFolderExists } from './folderWaiter';
+import { Disposable, DisposableStore, MutableDisposable, toDisposable } from './lifecycle';
+
+/**
+ * 25 ms: long enough to fold a streamed message's 2-5 lines (written within ~10 ms of each other)
+ * into one refresh, short enough to keep the meter well inside its 250 ms budget.
+ */
+const DEBOUNCE_MS = 25;
+/** Files touched in the last 12 hours get activity (tool calls, errors) parsed: live sessions. */
+const ACTIVITY_WINDOW_MS = 12 * 60 * 60 * 1000;
+
+export interface EngineChange {
+  /** Session keys (`agent:sessionId`) whose usage changed. */
+  readonly sessions: readonly string[];
+  /** Activity that arrived with this change. */
+  readonly activity: readonly ActivityEvent[];
+  /** When the first file event of this batch arrived (for latency measurements). */
+  readonly firstEventAt: number;
+}
+
+/**
+ * Owns the engine inside the editor: starts it over the configured roots, watches the log folders
+ * and reads only what changed, then tells listeners which sessions moved.
+ */
+export class EngineService extends Disposable {
+  private engineRef: Engine;
+  readonly activity = new ActivityLog();
+  private readonly watchers = this._register(new MutableDisposable<DisposableStore>());
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<EngineChange>());
+  /** Fires after new log lines were read. */
+  readonly onDidChange = this._onDidChange.event;
+  private pending = new Set<string>();
+  private pendingSince = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private fresh: ActivityEvent[] = [];
+  private started = false;
+  private settingUpWatchers = false;
+
+  constructor(
+    private readonly storageDir: string,
+    private settings: Settings,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    super();
+    this.engineRef = this.createEngine();
+    this._register(toDisposable(() => this.timer && clearTimeout(this.timer)));
+  }
+
+  get engine(): Engine {
+    return this.engineRef;
+  }
+
+  async start(): Promise<ScanStats> {
+    const stats = await this.engineRef.startAsync();
+    this.started = true;
+    this.reportScan('Initial scan', stats, stats.indexLoaded);
+    this.watch();
+    this.emit(performance.now());
+    return stats;
+  }
+
+  /** Settings changed: rebuild the engine if roots or prices moved, then rescan. */
+  async reconfigure(settings: Settings): Promise<void> {
+    this.settings = settings;
+    this.engineRef = this.createEngine();
+    if (this.started) await this.start();
+  }
+
+  /** Reads everything again (the user asked, or a watcher may have missed events). */
+  rescan(): ScanStats {
+    const stats = this.engineRef.refresh();
+    this.reportScan('Rescan', stats, true);
+    this.engineRef.save();
+    this.emit(performance.now());
+    return stats;
+  }
+
+  roots(): string[] {
+    return this.engineRef.scanner.roots().map((r) => r.root);
+  }
+
+  private createEngine(): Engine {
+    const vars: Record<string, string | undefined> = { ...this.env };
+    if (this.settings.claudeConfigDirs.length) vars.CLAUDE_CONFIG_DIR = this.settings.claudeConfigDirs.join(',');
+    if (this.settings.codexHome) vars.CODEX_HOME = this.settings.codexHome;
+    return new Engine({
+      env: { home: this.env.HOME ?? this.env.USERPROFILE ?? os.homedir(), vars },
+      pricer: createPricer(this.settings.priceOverrides),
+      stateDir: this.storageDir,
+      wantActivity: (_file, _agent, mtimeMs) => Date.now() - mtimeMs < ACTIVITY_WINDOW_MS,
+      onActivity: (event) => {
+        this.activity.add(event);
+        this.fresh.push(event);
+      },
+      log: (message) => this.log.info(message),
+    });
+  }
+
+  private watch(): void {
+    const store = new DisposableStore();
+    this.settingUpWatchers = true;
+    for (const root of this.roots()) {
+      store.add(
+        whenFolderExists(root, () => {
+          store.add(this.watchRoot(root));
+          this.log.info(`Watching ${root}`);
+          // Files written before the watcher was ready (the folder just appeared).
+          this.rootAppeared(root);
+        }),
+      );
+    }
+    this.settingUpWatchers = false;
+    this.watchers.value = store;
+  }
+
+  /**
+   * Node's recursive fs.watch (inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on
+   * Windows) reports an append within milliseconds; VS Code's watcher for folders outside the
+   * workspace batches events and took seconds to start on a folder that had just appeared. If the
+   * platform refuses, fall back to VS Code's watcher.
+   */
+  private watchRoot(root: string): vscode.Disposable {
+    try {
+      const watcher = fs.watch(root, { recursive: true, persistent: false }, (_event, name) => {
+        if (name && name.toString().endsWith('.jsonl')) this.schedule(path.join(root, name.toString()));
+      });
+      watcher.on('error', (error) => this.log.warn(`Watching ${root} failed (${error.message}); use "Agent Meter: Rescan Agent Logs" to refresh.`));
+      return new vscode.Disposable(() => watcher.close());
+    } catch (error) {
+      this.log.info(`fs.watch unavailable for ${root} (${(error as Error).message}); using the editor's watcher`);
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/*.jsonl'));
+      const subscriptions = [watcher, watcher.onDidCreate((u) => this.schedule(u.fsPath)), watcher.onDidChange((u) => this.schedule(u.fsPath)), watcher.onDidDelete((u) => this.schedule(u.fsPath))];
+      return new vscode.Disposable(() => subscriptions.forEach((d) => d.dispose()));
+    }
+  }
+
+  private rootAppeared(root: string): void {
+    if (this.settingUpWatchers) return; // existed at start: the initial scan read it
+    const fresh = this.engineRef.refresh();
+    this.log.info(`${root} appeared: read ${fresh.filesRead} files`);
+    if (fresh.filesRead > 0) this.engineRef.save();
+    this.emit(performance.now());
+  }
+
+  private schedule(file: string): void {
+    if (this.pending.size === 0) this.pendingSince = performance.now();
+    this.pending.add(path.normalize(file));
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), DEBOUNCE_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const files = this.pending;
+    const since = this.pendingSince;
+    this.pending = new Set();
+    try {
+      const stats = this.engineRef.refresh(files);
+      for (const skip of stats.skips) this.log.warn(`Skipped ${skip.reason}: ${skip.file}${skip.offset !== undefined ? ` at byte ${skip.offset}` : ''}${skip.detail ? ` (${skip.detail})` : ''}`);
+      if (stats.filesRead > 0 || stats.filesRemoved > 0) this.engineRef.save();
+    } catch (error) {
+      this.log.error(`Reading ${[...files].join(', ')} failed: ${(error as Error).stack ?? error}`);
+    }
+    this.emit(since);
+  }
+
+  private emit(firstEventAt: number): void {
+    const sessions = this.engineRef.ledger.drainChanged();
+    const activity = this.fresh;
+    this.fresh = [];
+    if (sessions.length || activity.length || firstEventAt) this._onDidChange.fire({ sessions, activity, firstEventAt });
+  }
+
+  private reportScan(what: string, stats: ScanStats, indexLoaded: boolean): void {
+    this.log.info(
+      `${what}: ${stats.filesSeen} log files (${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB) in ${stats.elapsedMs.toFixed(0)} ms, ${stats.records} usage records${indexLoaded ? ' (index reused)' : ''}; ${this.engineRef.ledger.summaries().length} sessions`,
+    );
+    const counts = new Map<string, number>();
+    for (const s of stats.skips) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
+    for (const [reason, n] of counts) this.log.warn(`Skipped ${n} × ${reason} (see details below)`);
+    for (const s of stats.skips.slice(0, 50)) this.log.warn(`  ${s.reason}: ${s.file}${s.offset !== undefined ? ` at byte ${s.offset}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
+  }
+}

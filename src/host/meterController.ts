@@ -1,0 +1,140 @@
+import * as vscode from 'vscode';
+import { meterView, type MeterInput, type MeterView } from '../core/meter/meterView';
+import type { SessionSummary } from '../core/ledger/ledger';
+import { alertsDue, budgetUse, burnRate, projectedExhaustion } from '../core/tasks/budget';
+import { inWorkspace, taskNumbers, taskRecords, workspaceSpendToday } from '../core/tasks/attribution';
+import type { Task, TaskNumbers } from '../core/tasks/task';
+import type { Settings } from './config';
+import type { EngineService } from './engineService';
+import { COMMANDS } from './ids';
+import { Disposable } from './lifecycle';
+import type { StatusBar } from './statusBar';
+import type { TaskService } from './taskService';
+
+/** Latency samples kept for the benchmark: log line landed → status bar updated. */
+const LATENCY_SAMPLES = 1000;
+
+/**
+ * Decides what the meter shows: recomputes the active task's (or today's) numbers when the engine
+ * or the tasks change, renders them, and raises budget alerts once per threshold per task.
+ * Event-driven only: no timer runs while nothing changes.
+ */
+export class MeterController extends Disposable {
+  private view: MeterView | undefined;
+  private readonly latencies: number[] = [];
+  private snoozedUntil = 0;
+
+  constructor(
+    private readonly engine: EngineService,
+    private readonly tasks: TaskService,
+    private readonly statusBar: StatusBar,
+    private settings: () => Settings,
+    private readonly folders: () => string[],
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    super();
+    this._register(
+      engine.onDidChange((change) => {
+        this.update();
+        if (change.firstEventAt) this.sample(performance.now() - change.firstEventAt);
+      }),
+    );
+    this._register(tasks.onDidChange(() => this.update()));
+  }
+
+  /** The last rendered view (for tests and the menu). */
+  get current(): MeterView | undefined {
+    return this.view;
+  }
+
+  /** Milliseconds from a log event to a rendered meter, most recent last. */
+  get latencySamples(): readonly number[] {
+    return this.latencies;
+  }
+
+  snooze(minutes: number): void {
+    this.snoozedUntil = Date.now() + minutes * 60_000;
+  }
+
+  /** Sessions of this window's workspace folders. */
+  workspaceSessions(): SessionSummary[] {
+    const folders = this.folders();
+    return this.engine.engine.ledger.summaries((_agent, _id, cwd) => inWorkspace(cwd, folders));
+  }
+
+  /** The numbers of a task right now (frozen numbers for a finished task). */
+  numbersOf(task: Task, now = Date.now()): TaskNumbers {
+    if (task.final) return task.final;
+    const ledger = this.engine.engine.ledger;
+    return taskNumbers(task, this.workspaceSessions(), (a, s) => ledger.sessionRecords(a, s), now);
+  }
+
+  update(): void {
+    const now = Date.now();
+    const settings = this.settings();
+    const ledger = this.engine.engine.ledger;
+    const sessions = this.workspaceSessions();
+    const recordsOf = (a: SessionSummary['agent'], s: string) => ledger.sessionRecords(a, s);
+    const task = this.tasks.openTask;
+    let input: MeterInput;
+    if (task) {
+      const numbers = taskNumbers(task, sessions, recordsOf, now);
+      const records = taskRecords(task, sessions, recordsOf).flatMap((g) => g.records);
+      const use = budgetUse(task, numbers, now);
+      const rate = burnRate(records, now, undefined, task);
+      const projected = task.status === 'active' ? projectedExhaustion(task, numbers, rate, now) : undefined;
+      input = {
+        now,
+        numbers: { ...numbers, sessions: numbers.sessions },
+        task: {
+          goal: task.goal,
+          paused: task.status === 'paused',
+          startedAt: task.createdAt,
+          budget: task.budget,
+          budgetFraction: use.fraction,
+          remaining: use.remaining,
+          burn: { usdPerHour: rate.usdPerHour, tokensPerHour: rate.tokensPerHour },
+          projectedMs: projected,
+          openCriteria: task.criteria.filter((c) => !c.done).length,
+          activeMs: numbers.activeMs,
+        },
+        warningAt: settings.warningAt,
+        errorAt: settings.errorAt,
+        flags: [],
+      };
+      this.alerts(task, use.fraction, settings.alertThresholds);
+    } else {
+      const today = workspaceSpendToday(this.folders(), sessions, recordsOf, now);
+      input = { now, numbers: today, warningAt: settings.warningAt, errorAt: settings.errorAt };
+    }
+    this.view = meterView(input);
+    this.statusBar.render(this.view);
+  }
+
+  private alerts(task: Task, fraction: number | undefined, thresholds: number[]): void {
+    const due = alertsDue(task, fraction, thresholds);
+    if (due.length === 0) return;
+    let won: number[];
+    try {
+      won = this.tasks.claimAlerts(task.id, due);
+    } catch (error) {
+      this.log.warn(`Could not record budget alerts: ${(error as Error).message}`);
+      return;
+    }
+    if (won.length === 0 || Date.now() < this.snoozedUntil) return;
+    const top = Math.max(...won);
+    const message = `Agent Meter: the task "${task.goal}" has used ${top}% of its budget.`;
+    const show = top >= 100 ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    void show(message, 'Open Recap', 'Raise Budget', 'Finish Task', 'Snooze').then((pick) => {
+      if (pick === 'Open Recap') void vscode.commands.executeCommand(COMMANDS.showRecap);
+      else if (pick === 'Raise Budget') void vscode.commands.executeCommand(COMMANDS.editBudget);
+      else if (pick === 'Finish Task') void vscode.commands.executeCommand(COMMANDS.finishTask);
+      else if (pick === 'Snooze') void vscode.commands.executeCommand(COMMANDS.snoozeAlerts);
+    });
+  }
+
+  private sample(ms: number): void {
+    this.latencies.push(ms);
+    if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
+  }
+}

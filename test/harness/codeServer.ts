@@ -71,6 +71,8 @@ export interface CodeServerOptions {
    */
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** A fixed loopback port (the demo); a free one by default. */
+  port?: number;
 }
 
 export interface CodeServer {
@@ -91,7 +93,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   fs.mkdirSync(extensionsDir, { recursive: true });
   writeSettings(userDataDir, opts.settings);
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const args = [
     entry,
     '--auth', 'none',

@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   rows.push((await measure('node -e 0 (baseline)', 0, () => run(process.execPath, ['-e', '0'], baseEnv))).row);
 
   // ---- ccusage
-  const [ccCmd, ...ccPre] = ccusageCommand(root);
+  const [ccCmd, ...ccPre] = ccusageCommand();
   const ccArgs = (agent: string) => [...ccPre, agent, 'session', '--json', '--offline', '--timezone', 'UTC'];
   const ccEnv = { ...baseEnv, CLAUDE_CONFIG_DIR: path.join(dataDir, 'claude'), CODEX_HOME: path.join(dataDir, 'codex') };
   const ccC = (await measure('ccusage claude session', cMB, () => run(ccCmd, ccArgs('claude'), ccEnv))).row;

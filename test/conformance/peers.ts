@@ -29,26 +29,31 @@ export interface PeerSession {
   firstActivity?: string;
 }
 
-/** Walk up from this file (src or out/ mirror) to the repo root (has package.json). */
+/** Walk up from this file (src or out/ mirror) to the repo root (has package.json and esbuild.config.mjs). */
 export function repoRoot(): string {
   for (const start of [__dirname, process.cwd()]) {
     let d = start;
     for (let i = 0; i < 8; i++) {
-      if (fs.existsSync(path.join(d, 'package.json')) && fs.existsSync(path.join(d, 'node_modules', 'ccusage'))) return d;
+      if (fs.existsSync(path.join(d, 'package.json')) && fs.existsSync(path.join(d, 'esbuild.config.mjs'))) return d;
       d = path.dirname(d);
     }
   }
   return process.cwd();
 }
 
+/** Where scripts/setup/peer.sh installs ccusage (apart from the project's node_modules). */
+export function peerDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.AGENT_METER_CACHE ?? path.join(os.homedir(), '.cache', 'agent-meter'), 'peer');
+}
+
 /** The native ccusage binary (avoids the node launcher), or the npm bin shim. */
-export function ccusageCommand(root = repoRoot()): string[] {
+export function ccusageCommand(root = peerDir()): string[] {
   const plat = `${process.platform}-${process.arch}`;
   const native = path.join(root, 'node_modules', '@ccusage', `ccusage-${plat}`, 'bin', process.platform === 'win32' ? 'ccusage.exe' : 'ccusage');
   if (fs.existsSync(native)) return [native];
   const shim = path.join(root, 'node_modules', 'ccusage', 'src', 'cli.js');
   if (fs.existsSync(shim)) return [process.execPath, shim];
-  throw new Error(`ccusage is not installed under ${root}/node_modules (npm install)`);
+  throw new Error(`ccusage is not installed under ${root} (run scripts/setup/peer.sh)`);
 }
 
 export function agentMeterCli(root = repoRoot()): string | undefined {

@@ -9,6 +9,7 @@ import { DisposableStore } from './host/lifecycle';
 import { MeterController } from './host/meterController';
 import { StatusBar } from './host/statusBar';
 import { TaskService } from './host/taskService';
+import { GuardService } from './host/guardService';
 import { SessionPrompt } from './host/sessionPrompt';
 
 /** What the extension exports: read by the integration tests and the benchmark, nothing else. */
@@ -18,6 +19,7 @@ export interface AgentMeterApi {
   readonly tasks: TaskService;
   readonly meter: MeterController;
   readonly statusBar: StatusBar;
+  readonly guard: GuardService;
   readonly activationMs: number;
 }
 
@@ -35,8 +37,11 @@ export function activate(context: vscode.ExtensionContext): AgentMeterApi {
   const tasks = store.add(new TaskService(storageDir, log, folders));
   const statusBar = store.add(new StatusBar());
   const meter = store.add(new MeterController(engine, tasks, statusBar, () => settings, folders, log));
+  const guard = store.add(new GuardService(engine, tasks, meter, log, () => settings.guard));
+  meter.setFlagSource(() => guard.openFlags);
+  store.add(guard.onDidChange(() => meter.update()));
   const showRecap = (taskId?: string) => void vscode.commands.executeCommand('agentMeter.internal.openRecap', taskId);
-  for (const d of registerCommands({ engine, tasks, meter, log, settings: () => settings, showRecap })) store.add(d);
+  for (const d of registerCommands({ engine, tasks, meter, guard, log, settings: () => settings, showRecap })) store.add(d);
   store.add(new SessionPrompt(engine, tasks, context.workspaceState, () => settings, (cwd) => inWorkspace(cwd, folders())));
 
   const setContext = () => void vscode.commands.executeCommand('setContext', CONTEXT.taskState, tasks.openTask?.status ?? 'none');
@@ -65,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): AgentMeterApi {
   );
   const activationMs = performance.now() - started;
   log.info(`Agent Meter ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms; index and tasks in ${storageDir}`);
-  return { ready, engine, tasks, meter, statusBar, activationMs };
+  return { ready, engine, tasks, meter, statusBar, guard, activationMs };
 }
 
 function loadSettings(log: vscode.LogOutputChannel): Settings {

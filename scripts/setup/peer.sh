@@ -12,6 +12,7 @@ DEST="$CACHE/peer"
 MARKER="$DEST/.installed-ccusage-$VERSION"
 
 if [[ -f "$MARKER" && -e "$DEST/node_modules/ccusage/package.json" ]]; then
+  chmod +x "$DEST"/node_modules/@ccusage/ccusage-*/bin/ccusage 2>/dev/null || true
   echo "ccusage $VERSION already installed in $DEST"
   exit 0
 fi
@@ -19,5 +20,8 @@ mkdir -p "$DEST"
 [[ -f "$DEST/package.json" ]] || echo '{"name":"agent-meter-peer","private":true}' > "$DEST/package.json"
 start=$(date +%s)
 (cd "$DEST" && npm install --no-audit --no-fund --no-save "ccusage@$VERSION")
+# npm 11 does not run the package's install script unless allowed; the native binary then lacks
+# its executable bit.
+chmod +x "$DEST"/node_modules/@ccusage/ccusage-*/bin/ccusage 2>/dev/null || true
 touch "$MARKER"
 echo "ccusage $VERSION installed in $DEST in $(( $(date +%s) - start )) s"

@@ -14,6 +14,7 @@ export interface CommandDeps {
   readonly engine: EngineService;
   readonly tasks: TaskService;
   readonly meter: MeterController;
+  readonly guard: { snooze(minutes: number): void };
   readonly log: vscode.LogOutputChannel;
   readonly settings: () => Settings;
   readonly showRecap: (taskId?: string) => void;
@@ -115,7 +116,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const snoozeAlerts = async () => {
     const pick = await vscode.window.showQuickPick(['15 minutes', '1 hour', '4 hours'], { title: 'Snooze Agent Meter alerts for…' });
     if (!pick) return;
-    meter.snooze(pick.startsWith('15') ? 15 : pick.startsWith('1 ') ? 60 : 240);
+    const minutes = pick.startsWith('15') ? 15 : pick.startsWith('1 ') ? 60 : 240;
+    meter.snooze(minutes);
+    deps.guard.snooze(minutes);
   };
 
   const showSessions = async () => {

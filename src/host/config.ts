@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { priceOverridesSchema } from '../core/pricing/priceOverrides';
+import { RULE_NAMES, type GuardSettings, type RuleName } from '../core/guard/types';
 import type { PriceOverrides } from '../core/pricing/pricer';
 import { SECTION, SETTINGS } from './ids';
 
@@ -17,9 +18,37 @@ export interface Settings {
   budgetMinutes: number | undefined;
   alertThresholds: number[];
   promptOnNewSession: boolean;
+  /** Guard thresholds over the defaults (see src/core/guard/settings.ts for where each came from). */
+  guard: Partial<GuardSettings>;
 }
 
 const percent = z.number().finite().min(1).max(1000);
+const positive = z.number().finite().positive();
+const guardSchema = z
+  .object({
+    enabled: z.array(z.enum(RULE_NAMES as [RuleName, ...RuleName[]])),
+    staleAfterMinutes: positive,
+    cycleRepeats: z.number().int().min(2).max(100),
+    maxCycleLength: z.number().int().min(1).max(20),
+    pollingTools: z.array(z.string()),
+    errorRepeats: z.number().int().min(2).max(100),
+    errorWindowMinutes: positive,
+    burnMinutes: positive,
+    burnTokens: positive,
+    burnUSD: positive,
+    idleMinutes: positive,
+    projectionHorizonMinutes: positive,
+    rateWindowMinutes: positive,
+    spikeFactor: z.number().finite().min(1),
+    spikeHistoryMinutes: positive,
+    spikeMinTokensPerMinute: positive,
+    contextFraction: z.number().finite().gt(0).max(1),
+    contextWindows: z.record(z.string(), z.number().int().positive()),
+    compactionRepeats: z.number().int().min(2).max(100),
+    compactionWindowMinutes: positive,
+  })
+  .partial()
+  .strict();
 const positiveOrEmpty = z.number().finite().positive().optional().nullable();
 
 const schemas: { [K in keyof Settings]: { key: string; schema: z.ZodType; fallback: Settings[K] } } = {
@@ -33,6 +62,7 @@ const schemas: { [K in keyof Settings]: { key: string; schema: z.ZodType; fallba
   budgetMinutes: { key: SETTINGS.budgetMinutes, schema: positiveOrEmpty, fallback: 60 },
   alertThresholds: { key: SETTINGS.alertThresholds, schema: z.array(percent).max(10), fallback: [50, 80, 100] },
   promptOnNewSession: { key: SETTINGS.promptOnNewSession, schema: z.boolean(), fallback: true },
+  guard: { key: SETTINGS.guard, schema: guardSchema, fallback: {} },
 };
 
 /** Reads and validates every setting; `problems` names each rejected value. */

@@ -30,6 +30,7 @@ export const SETTINGS = {
   budgetMinutes: 'budget.defaultMinutes',
   alertThresholds: 'alerts.thresholds',
   promptOnNewSession: 'tasks.promptOnNewSession',
+  guard: 'guard.thresholds',
 } as const satisfies Record<string, string>;
 
 export const SECTION = 'agentMeter';

@@ -23,6 +23,7 @@ export class MeterController extends Disposable {
   private view: MeterView | undefined;
   private readonly latencies: number[] = [];
   private snoozedUntil = 0;
+  private flags: () => ReadonlyArray<{ severity: 'warning' | 'error'; message: string }> = () => [];
 
   constructor(
     private readonly engine: EngineService,
@@ -50,6 +51,11 @@ export class MeterController extends Disposable {
   /** Milliseconds from a log event to a rendered meter, most recent last. */
   get latencySamples(): readonly number[] {
     return this.latencies;
+  }
+
+  /** Where open guard flags come from (they raise the meter's colour). */
+  setFlagSource(source: () => ReadonlyArray<{ severity: 'warning' | 'error'; message: string }>): void {
+    this.flags = source;
   }
 
   snooze(minutes: number): void {
@@ -100,7 +106,7 @@ export class MeterController extends Disposable {
         },
         warningAt: settings.warningAt,
         errorAt: settings.errorAt,
-        flags: [],
+        flags: this.flags(),
       };
       this.alerts(task, use.fraction, settings.alertThresholds);
     } else {

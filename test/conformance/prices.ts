@@ -62,8 +62,13 @@ function bucketCost(b: ModelBucket, style: 'reference' | 'ccusage'): number {
   return (usd * mult) / 1e6;
 }
 
-export function referenceCost(s: TruthSession): number {
-  return s.breakdown.reduce((a, b) => a + bucketCost(b, 'reference'), 0);
+export function referenceCost(s: TruthSession, opts: { withoutFast?: boolean } = {}): number {
+  return s.breakdown.filter((b) => !(opts.withoutFast && b.speed === 'fast')).reduce((a, b) => a + bucketCost(b, 'reference'), 0);
+}
+
+/** Models with fast-mode requests: Agent Meter's bundled table has no fast rates, so they are unpriced. */
+export function fastModels(s: TruthSession): string[] {
+  return [...new Set(s.breakdown.filter((b) => b.speed === 'fast').map((b) => b.model))].sort();
 }
 
 export function ccusageStyleCost(s: TruthSession): number {

@@ -117,3 +117,24 @@ describe('Claude Code source', () => {
     assert.equal(errors[0].name, 'Bash');
   });
 });
+
+describe('Claude Code pricing edge', () => {
+  it('names a known model unpriced when a request of it cannot be priced (fast mode), keeping the rest', () => {
+    const scratch = new Scratch();
+    try {
+      const S2 = '22222222-2222-3333-4444-555555555555';
+      scratch.write(
+        `claude/projects/-p/${S2}.jsonl`,
+        claudeAssistant({ session: S2, id: 'm1', requestId: 'r1', model: 'claude-opus-4-6', ts: '2026-11-01T10:00:00.000Z', usage: { input: 1_000_000 / 1000, output: 0 } }) +
+          claudeAssistant({ session: S2, id: 'm2', requestId: 'r2', model: 'claude-opus-4-6', ts: '2026-11-01T10:00:01.000Z', usage: { input: 1000, output: 0, speed: 'fast' } }),
+      );
+      const engine = scratch.engine();
+      engine.start();
+      const [s] = engine.ledger.summaries();
+      assert.deepEqual(s.unpricedModels, ['claude-opus-4-6']);
+      assert.ok(s.costUSD !== null && Math.abs(s.costUSD - 1000 * 5e-6) < 1e-12, `only the standard request is priced: ${s.costUSD}`);
+    } finally {
+      scratch.dispose();
+    }
+  });
+});

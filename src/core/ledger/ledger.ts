@@ -27,7 +27,8 @@ export interface Totals {
 
 export interface ModelTotals extends Totals {
   readonly model: string;
-  readonly priced: boolean;
+  /** False when any request of the model could not be priced (costUSD then covers the rest). */
+  priced: boolean;
 }
 
 /** One agent session, in the shape the CLI prints (ccusage's field meanings). */
@@ -210,14 +211,14 @@ export class Ledger {
     for (const entry of this.allSessions()) {
       if (entry.records.size === 0) continue;
       if (filter && !filter(entry.agent, entry.sessionId, entry.cwd)) continue;
-      out.push(summarise(entry, this.pricer));
+      out.push(summarise(entry));
     }
     return out.sort((a, b) => a.firstActivity - b.firstActivity || a.sessionId.localeCompare(b.sessionId));
   }
 
   summary(agent: AgentId, sessionId: string): SessionSummary | undefined {
     const entry = this.sessions.get(agent)?.get(sessionId);
-    return entry && entry.records.size > 0 ? summarise(entry, this.pricer) : undefined;
+    return entry && entry.records.size > 0 ? summarise(entry) : undefined;
   }
 
   /** Makes the largest rival the counted one (ties: the earliest seen, i.e. lowest index). */
@@ -271,7 +272,7 @@ export function sessionKey(agent: AgentId, sessionId: string): string {
   return `${agent}:${sessionId}`;
 }
 
-function summarise(entry: SessionEntry, pricer: Pricer): SessionSummary {
+function summarise(entry: SessionEntry): SessionSummary {
   const totals = emptyTotals();
   const byModel = new Map<string, ModelTotals>();
   let first = Infinity;
@@ -279,8 +280,10 @@ function summarise(entry: SessionEntry, pricer: Pricer): SessionSummary {
   for (const r of entry.records) {
     addRecord(totals, r);
     let m = byModel.get(r.model);
-    if (!m) byModel.set(r.model, (m = { ...emptyTotals(), model: r.model, priced: pricer.isPriced(PROVIDER[r.agent], r.model) }));
+    if (!m) byModel.set(r.model, (m = { ...emptyTotals(), model: r.model, priced: true }));
     addRecord(m, r);
+    // A known model can still be unpriced for a request (fast mode without fast rates).
+    if (r.costUSD === null) m.priced = false;
     if (r.timestamp < first) first = r.timestamp;
     if (r.timestamp > last) last = r.timestamp;
   }

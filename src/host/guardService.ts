@@ -90,6 +90,7 @@ export class GuardService extends Disposable {
     const events: ActivityEvent[] = [];
     for (const s of sessions) for (const e of this.engine.activity.events(s.agent, s.sessionId)) if (e.timestamp >= task.createdAt) events.push(e);
     events.sort((a, b) => a.timestamp - b.timestamp);
+    this.log.trace(`Guard: ${sessions.length} sessions, ${events.length} events, ${records.length} records`);
     const numbers = taskNumbers(task, sessions, (a, s) => ledger.sessionRecords(a, s), now);
     const settings = guardSettings(this.overrides());
     const verdicts = evaluate({
@@ -110,7 +111,9 @@ export class GuardService extends Disposable {
   private setOpen(verdicts: Verdict[]): void {
     const before = this.open.map((v) => v.episodeKey).join();
     this.open = verdicts;
-    if (before !== verdicts.map((v) => v.episodeKey).join()) this._onDidChange.fire();
+    if (before === verdicts.map((v) => v.episodeKey).join()) return;
+    this.log.info(`Open flags: ${verdicts.length ? verdicts.map((v) => v.rule).join(', ') : 'none'}`);
+    this._onDidChange.fire();
   }
 
   /** One timer, set for the moment the idle threshold would pass; re-armed by every write. */

@@ -20,7 +20,7 @@ import { inWorkspace, taskNumbers, workspaceSpendToday } from '../../src/core/ta
 import type { Task } from '../../src/core/tasks/task';
 import { findStatusBarEntry, installVsix, openWorkbench, startCodeServer, type CodeServer, type StatusBarEntry, type Workbench } from '../harness/codeServer';
 import { runClaude } from './agents';
-import { startModelServer, sumAnthropic, type ModelServer } from './modelServer';
+import { startModelServer, sumAnthropic, type ModelServer, type ScenarioName } from './modelServer';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const VSIX = path.join(ROOT, 'agent-meter.vsix');
@@ -28,6 +28,70 @@ const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const METER_ID = 'agent-meter.agent-meter.agentMeter.meter';
 /** The issue's bound: the meter shows a write within 2 s. */
 const FRESHNESS_MS = 2000;
+
+/** Driving the workbench as a person would: the command palette, input boxes, the status bar. */
+function ui(page: () => Page) {
+  const meterText = async (until: (e: StatusBarEntry) => boolean, ms: number): Promise<StatusBarEntry> => {
+    const deadline = Date.now() + ms;
+    let last: StatusBarEntry | undefined;
+    for (;;) {
+      last = await findStatusBarEntry(page(), { id: METER_ID });
+      if (last && until(last)) return last;
+      if (Date.now() > deadline) throw new Error(`meter not as expected after ${ms} ms; last: ${JSON.stringify(last)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const palette = async (command: string) => {
+    await page().keyboard.press('F1');
+    await page().waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page().keyboard.type(command);
+    await page().waitForTimeout(300);
+    await page().keyboard.press('Enter');
+  };
+  const answer = async (text: string, replace = false) => {
+    await page().waitForSelector('.quick-input-widget input', { state: 'visible' });
+    if (replace) await page().keyboard.press('Control+A');
+    if (text) await page().keyboard.type(text);
+    await page().waitForTimeout(150);
+    await page().keyboard.press('Enter');
+  };
+  const shot = (name: string) => page().screenshot({ path: path.join(ARTIFACTS, name) });
+  return { meterText, palette, answer, shot };
+}
+
+interface Launched {
+  root: string;
+  home: string;
+  workspace: string;
+  model: ModelServer;
+  editor: CodeServer;
+  bench: Workbench;
+  page: Page;
+}
+
+/** Scratch home and workspace, the model server, the packaged extension in code-server, Chromium. */
+async function launch(o: { scenario: ScenarioName; settings?: Record<string, unknown> }): Promise<Launched> {
+  if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} missing: run "npm run package" first`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-e2e-'));
+  const home = path.join(root, 'home');
+  const workspace = path.join(root, 'workspace');
+  for (const d of [home, workspace, path.join(home, '.claude')]) fs.mkdirSync(d, { recursive: true });
+  const model = await startModelServer({ scenario: o.scenario });
+  const extensionsDir = path.join(root, 'extensions');
+  const userDataDir = path.join(root, 'data');
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  await installVsix(VSIX, { extensionsDir, userDataDir });
+  const editor = await startCodeServer({
+    workspace,
+    extensionsDir,
+    userDataDir,
+    settings: o.settings,
+    env: { CLAUDE_CONFIG_DIR: path.join(home, '.claude'), CODEX_HOME: path.join(home, '.codex') },
+  });
+  const bench = await openWorkbench(editor.url, workspace);
+  return { root, home, workspace, model, editor, bench, page: bench.page };
+}
 
 describe('the extension in a real editor, fed by a real agent', function () {
   this.timeout(240_000);
@@ -45,47 +109,10 @@ describe('the extension in a real editor, fed by a real agent', function () {
     e.start();
     return e;
   };
-  const meterText = async (until: (e: StatusBarEntry) => boolean, ms: number): Promise<StatusBarEntry> => {
-    const deadline = Date.now() + ms;
-    let last: StatusBarEntry | undefined;
-    for (;;) {
-      last = await findStatusBarEntry(page, { id: METER_ID });
-      if (last && until(last)) return last;
-      if (Date.now() > deadline) throw new Error(`meter not as expected after ${ms} ms; last: ${JSON.stringify(last)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const palette = async (command: string) => {
-    await page.keyboard.press('F1');
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    await page.keyboard.type(command);
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
-  };
-  const answer = async (text: string, replace = false) => {
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    if (replace) await page.keyboard.press('Control+A');
-    if (text) await page.keyboard.type(text);
-    await page.waitForTimeout(150);
-    await page.keyboard.press('Enter');
-  };
-  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, name) });
+  const { meterText, palette, answer, shot } = ui(() => page);
 
   before(async () => {
-    if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} missing: run "npm run package" first`);
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-e2e-'));
-    home = path.join(root, 'home');
-    workspace = path.join(root, 'workspace');
-    for (const d of [home, workspace, claudeDir()]) fs.mkdirSync(d, { recursive: true });
-    model = await startModelServer({ scenario: 'normal' });
-    const extensionsDir = path.join(root, 'extensions');
-    const userDataDir = path.join(root, 'data');
-    fs.mkdirSync(extensionsDir, { recursive: true });
-    await installVsix(VSIX, { extensionsDir, userDataDir });
-    editor = await startCodeServer({ workspace, extensionsDir, userDataDir, env: { CLAUDE_CONFIG_DIR: claudeDir(), CODEX_HOME: path.join(home, '.codex') } });
-    bench = await openWorkbench(editor.url, workspace);
-    page = bench.page;
+    ({ root, home, workspace, model, editor, bench, page } = await launch({ scenario: 'normal' }));
     await meterText((e) => e.text.includes('Agent Meter'), 60_000);
   });
 
@@ -167,5 +194,90 @@ describe('the extension in a real editor, fed by a real agent', function () {
     await meterText((m) => m.text.endsWith(' · 200%') && m.background === error, 10_000);
     await shot('meter-task-error.png');
     assert.notEqual(warned.background, normal);
+  });
+});
+
+/** The task store the extension keeps in code-server's global storage. */
+function storedTasks(editor: CodeServer): Task[] {
+  const file = path.join(editor.userDataDir, 'User', 'globalStorage', 'agent-meter.agent-meter', 'tasks.json');
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { tasks: Task[] }).tasks : [];
+}
+
+describe('flags raised against a task by real agents', function () {
+  this.timeout(300_000);
+  let launched: Launched;
+  const { meterText, palette, answer, shot } = ui(() => launched.page);
+  /** 6 s instead of 30 min, so the idle scenario's quiet shows within the test. */
+  const IDLE_MINUTES = 0.1;
+
+  before(async () => {
+    launched = await launch({ scenario: 'normal', settings: { 'agentMeter.guard.thresholds': { idleMinutes: IDLE_MINUTES }, 'agentMeter.tasks.promptOnNewSession': false } });
+    await meterText((e) => e.text.includes('Agent Meter'), 60_000);
+    await palette('Agent Meter: Start Task');
+    await answer('Exercise the agent');
+    await answer('it stops looping');
+    await answer('');
+    await answer('$100', true);
+    await meterText((m) => m.text.endsWith(' · 0%'), 10_000);
+  });
+
+  after(async () => {
+    await launched?.bench.close();
+    await launched?.editor.close();
+    await launched?.model.close();
+    if (launched && !process.env.AGENT_METER_KEEP_TEMP) fs.rmSync(launched.root, { recursive: true, force: true });
+  });
+
+  const flags = () => storedTasks(launched.editor).find((t) => t.status === 'active')?.flags ?? [];
+  const runScenario = async (name: ScenarioName) => {
+    const model = await startModelServer({ scenario: name });
+    try {
+      const run = await runClaude({ cwd: launched.workspace, home: launched.home, serverUrl: model.url, prompt: `Scenario ${name}.` });
+      assert.equal(run.code, 0, run.stderr);
+      return run;
+    } finally {
+      await model.close();
+    }
+  };
+  const waitForFlag = async (rule: string, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const flag = flags().find((f) => f.rule === rule);
+      if (flag) return flag;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no ${rule} flag within ${ms} ms; flags: ${JSON.stringify(flags().map((f) => f.rule))}`);
+  };
+
+  it('raises nothing for a normal task', async () => {
+    await runScenario('normal');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(flags().map((f) => f.rule), []);
+  });
+
+  it('flags a runaway loop within 10 s of the fifth identical call', async () => {
+    const run = await runScenario('runaway');
+    const lines = fs.readFileSync(run.logFiles[0], 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; timestamp: string; message?: { content?: Array<{ type: string }> } });
+    const calls = lines.filter((l) => l.type === 'assistant' && l.message?.content?.some((c) => c.type === 'tool_use'));
+    assert.ok(calls.length >= 5, `${calls.length} tool calls`);
+    const fifth = Date.parse(calls[4].timestamp);
+    const flag = await waitForFlag('repeatedToolCycle', 15_000);
+    assert.ok(flag.at - fifth <= 10_000, `flagged ${flag.at - fifth} ms after the fifth identical call`);
+    assert.match(flag.message, /\S/);
+    const toast = await launched.page.waitForSelector('.notification-toast:has-text("Agent Meter")', { timeout: 10_000 });
+    assert.ok(toast);
+    await shot('flag-runaway.png');
+    await meterText((m) => m.background !== 'rgba(0, 0, 0, 0)', 5000);
+  });
+
+  it('flags an error loop', async () => {
+    await runScenario('errorLoop');
+    await waitForFlag('errorLoop', 15_000);
+  });
+
+  it('flags an idle task once the agent has been quiet past the threshold', async () => {
+    await runScenario('idle');
+    const flag = await waitForFlag('idleTask', IDLE_MINUTES * 60_000 + 15_000);
+    assert.match(flag.message, /\S/);
   });
 });

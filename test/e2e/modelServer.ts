@@ -10,6 +10,7 @@
  * Usage numbers are derived from the reply's index: deterministic, and distinct per reply and per
  * field, so a swapped field, a dropped reply or a double-counted one changes the totals.
  */
+import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -180,6 +181,10 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   const maxRequests = opts.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const delayMs = opts.delayMs ?? script.delayMs ?? 0;
   const requests: RecordedRequest[] = [];
+  // Real providers never reuse a message or request id; neither may two servers of one test run,
+  // or the engine would rightly count their replies once.
+  const tag = randomBytes(4).toString('hex');
+  const newId = (prefix: string, n: number) => `${prefix}_am${tag}${pad(n)}`;
   let posts = 0;
   let billed = 0;
   const timers = new Set<NodeJS.Timeout>();
@@ -263,8 +268,8 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   function replyAnthropic(res: http.ServerResponse, rec: RecordedRequest, b: Record<string, unknown>, step: Step | undefined): void {
     const n = ++billed;
     const usage = anthropicUsageFor(n, !!script.largeContext && rec.role === 'main');
-    const id = `msg_am${pad(n)}`;
-    const requestId = `req_am${pad(n)}`;
+    const id = newId('msg', n);
+    const requestId = newId('req', n);
     rec.anthropicUsage = usage;
     rec.messageId = id;
     rec.requestId = requestId;
@@ -274,7 +279,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     if (step?.kind === 'tool') {
       const input = { command: step.command, description: `Run ${step.command}` };
       if (step.text) blocks.push({ type: 'text', text: step.text });
-      blocks.push({ type: 'tool_use', id: `toolu_am${pad(n)}`, name: 'Bash', input });
+      blocks.push({ type: 'tool_use', id: newId('toolu', n), name: 'Bash', input });
       stopReason = 'tool_use';
       rec.reply = { kind: 'tool', tool: 'Bash', input };
     } else {
@@ -338,22 +343,22 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   ): void {
     const n = ++billed;
     const usage = openaiUsageFor(n, !!script.largeContext && rec.role === 'main');
-    const id = `resp_am${pad(n)}`;
+    const id = newId('resp', n);
     rec.openaiUsage = usage;
     rec.responseId = id;
     const model = rec.model ?? 'gpt-5';
     const items: Array<Record<string, unknown>> = [];
     if (step?.kind === 'tool' && shellTool) {
-      if (step.text) items.push(messageItem(`msg_am${pad(n)}`, step.text));
+      if (step.text) items.push(messageItem(newId('msg', n), step.text));
       const args = codexArguments(shellTool, step.command);
       items.push({
         type: 'function_call', id: `fc_am${pad(n)}`, status: 'completed',
-        name: shellTool, call_id: `call_am${pad(n)}`, arguments: JSON.stringify(args),
+        name: shellTool, call_id: newId('call', n), arguments: JSON.stringify(args),
       });
       rec.reply = { kind: 'tool', tool: shellTool, input: args };
     } else {
       const text = step?.kind === 'text' ? step.text : FINAL_TEXT;
-      items.push(messageItem(`msg_am${pad(n)}`, text));
+      items.push(messageItem(newId('msg', n), text));
       rec.reply = { kind: 'text', text };
     }
     const response = (status: string, output: unknown[], u?: OpenAIUsage) => ({
@@ -364,7 +369,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       json(res, 200, response('completed', items, usage));
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': `req_am${pad(n)}` });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': newId('req', n) });
     let seq = 0;
     const send = (type: string, data: Record<string, unknown>) =>
       res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`);

@@ -3,13 +3,25 @@ import * as path from 'node:path';
 import { Ledger } from './ledger/ledger';
 import type { Pricer } from './pricing/pricer';
 import { IndexError, loadIndex, saveIndex } from './scan/indexStore';
-import { Scanner, type ScanStats } from './scan/scanner';
+import { Scanner, type FileState, type ScanStats } from './scan/scanner';
 import { claudeSource } from './sources/claude/claudeSource';
 import { codexSource } from './sources/codex/codexSource';
 import type { AgentSource, SourceEnv } from './sources/source';
 import type { ActivityEvent, AgentId } from './sources/types';
 
 export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource];
+
+/**
+ * Which of two files owns a request both contain with equal totals. Codex: the rollout that started
+ * first (a fork replays its parent's events; the parent owns them). Claude Code: the path that sorts
+ * first, as ccusage does with resumed transcripts, so per-session totals agree with it.
+ */
+export function preferFile(a: FileState | undefined, b: FileState | undefined): number {
+  if (!a || !b) return a ? -1 : b ? 1 : 0;
+  const started = (f: FileState) => (f.parserState as { startedAt?: number } | undefined)?.startedAt ?? Infinity;
+  if (a.agent === 'codex' && b.agent === 'codex' && started(a) !== started(b)) return started(a) < started(b) ? -1 : 1;
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
 
 export interface EngineOptions {
   readonly env: SourceEnv;
@@ -36,7 +48,7 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions) {
     const sources = ALL_SOURCES.filter((s) => !options.agents || options.agents.includes(s.agent));
-    this.ledger = new Ledger(options.pricer);
+    this.ledger = new Ledger(options.pricer, (a, b) => preferFile(this.scanner.stateOf(a), this.scanner.stateOf(b)));
     this.scanner = new Scanner({ sources, env: options.env, ledger: this.ledger, wantActivity: options.wantActivity, onActivity: options.onActivity, maxLineBytes: options.maxLineBytes });
     // One index per set of roots, so two configurations sharing a state folder never mix.
     const roots = this.scanner.roots().map((r) => `${r.agent}=${r.root}`).join('\n');
@@ -63,11 +75,7 @@ export class Engine {
     let indexLoaded = false;
     if (this.indexFile) {
       try {
-        const files = loadIndex(this.indexFile, this.ledger);
-        if (files) {
-          this.scanner.restore(files);
-          indexLoaded = true;
-        }
+        indexLoaded = loadIndex(this.indexFile, this.ledger, (files) => this.scanner.restore(files)) !== undefined;
       } catch (error) {
         if (!(error instanceof IndexError)) throw error;
         this.options.log?.(`Rebuilding the usage index (${error.message}): ${this.indexFile}`);

@@ -83,4 +83,19 @@ describe('Codex source', () => {
     const byId = Object.fromEntries(engine.ledger.summaries().map((s) => [s.sessionId, s.totalTokens]));
     assert.deepEqual(byId, { [ID]: 1200, [fork]: 850 });
   });
+
+  it("gives a replayed event to the parent even when the fork's path sorts first", () => {
+    const parent = codexMeta({ id: ID, ts: t(0) }) + codexTurn({ ts: t(0), model: 'gpt-5' }) + codexTokens({ ts: t(1), total: { input: 1000, cached: 100, output: 200 } });
+    scratch.write(FILE, parent);
+    const fork = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+    // archived_sessions/… sorts before sessions/…: order of reading must not decide ownership.
+    scratch.write(
+      `codex/archived_sessions/rollout-2026-11-01T10-05-00-${fork}.jsonl`,
+      codexMeta({ id: fork, ts: t(30) }) + codexTokens({ ts: t(1), total: { input: 1000, cached: 100, output: 200 } }) + codexTokens({ ts: t(40), total: { input: 1100, cached: 100, output: 250 } }),
+    );
+    const engine = scratch.engine();
+    engine.start();
+    const byId = Object.fromEntries(engine.ledger.summaries().map((s) => [s.sessionId, s.totalTokens]));
+    assert.deepEqual(byId, { [ID]: 1200, [fork]: 150 });
+  });
 });

@@ -100,7 +100,14 @@ export class Ledger {
   private readonly changed = new Set<SessionEntry>();
   private version = 0;
 
-  constructor(private readonly pricer: Pricer) {}
+  /**
+   * @param preferFile orders two files holding equal copies of one request (negative: the first
+   * wins), so the result does not depend on the order files were read. By default the lower id.
+   */
+  constructor(
+    private readonly pricer: Pricer,
+    private readonly preferFile: (a: number, b: number) => number = (a, b) => a - b,
+  ) {}
 
   /** Increases whenever the counted records change; cheap to compare. */
   get generation(): number {
@@ -221,10 +228,14 @@ export class Ledger {
     return entry && entry.records.size > 0 ? summarise(entry) : undefined;
   }
 
-  /** Makes the largest rival the counted one (ties: the earliest seen, i.e. lowest index). */
+  /** Makes the largest rival the counted one (ties: the preferred file). */
   private crown(rivals: StoredRecord[], current: StoredRecord | undefined): void {
     let best = 0;
-    for (let i = 1; i < rivals.length; i++) if (rivals[i].totalTokens > rivals[best].totalTokens) best = i;
+    for (let i = 1; i < rivals.length; i++) {
+      const a = rivals[i];
+      const b = rivals[best];
+      if (a.totalTokens > b.totalTokens || (a.totalTokens === b.totalTokens && this.preferFile(a.fileId, b.fileId) < 0)) best = i;
+    }
     if (best !== 0) {
       const [top] = rivals.splice(best, 1);
       rivals.unshift(top);

@@ -9,7 +9,7 @@ import type { FileState } from './scanner';
  * restart reads only what changed. Bump FORMAT when parsing rules change: an index written by other
  * rules is rebuilt, never trusted.
  */
-export const INDEX_FORMAT = 3;
+export const INDEX_FORMAT = 4;
 const MAGIC = 0x58494d41; // "AMIX"
 /** Numbers per record: session, model, timestamp, 6 token counts, speed, key. */
 const FIELDS = 11;
@@ -73,7 +73,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
  * Replays a persisted index into the ledger and returns the file states for the scanner.
  * Throws IndexError (and adds nothing) when the index is corrupt or of another format.
  */
-export function decodeIndex(data: Buffer, ledger: Ledger): FileState[] {
+export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: FileState[]) => void): FileState[] {
   if (data.length < 12 || data.readUInt32LE(0) !== MAGIC) throw new IndexError('not an Agent Meter index');
   const format = data.readUInt32LE(4);
   if (format !== INDEX_FORMAT) throw new IndexError(`index format ${format}, expected ${INDEX_FORMAT}`);
@@ -102,6 +102,8 @@ export function decodeIndex(data: Buffer, ledger: Ledger): FileState[] {
       throw new IndexError('index refers to a missing string');
     }
   }
+  const files = header.files.map(({ records: _records, ...f }) => f);
+  onFiles?.(files);
   let at = 0;
   for (const f of header.files) {
     const agent = f.agent as AgentId;
@@ -127,7 +129,7 @@ export function decodeIndex(data: Buffer, ledger: Ledger): FileState[] {
       );
     }
   }
-  return header.files.map(({ records: _records, ...f }) => f);
+  return files;
 }
 
 export function saveIndex(file: string, files: readonly FileState[], ledger: Ledger): void {
@@ -135,7 +137,7 @@ export function saveIndex(file: string, files: readonly FileState[], ledger: Led
 }
 
 /** Loads the index if present; `undefined` when there is none. Throws IndexError when corrupt. */
-export function loadIndex(file: string, ledger: Ledger): FileState[] | undefined {
+export function loadIndex(file: string, ledger: Ledger, onFiles?: (files: FileState[]) => void): FileState[] | undefined {
   let data: Buffer;
   try {
     data = fs.readFileSync(file);
@@ -143,7 +145,7 @@ export function loadIndex(file: string, ledger: Ledger): FileState[] | undefined
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new IndexError(`cannot read the index: ${(error as Error).message}`);
   }
-  return decodeIndex(data, ledger);
+  return decodeIndex(data, ledger, onFiles);
 }
 
 function align8(n: number): number {

@@ -56,6 +56,7 @@ const READ_CHUNK = 4 * 1024 * 1024;
  */
 export class Scanner {
   private readonly files = new Map<string, FileState>();
+  private readonly paths = new Map<number, string>();
   private readonly parsers = new Map<number, { parser: FileParser; activity: boolean }>();
   private stats: ScanStats = newStats();
   private nextId = 1;
@@ -69,9 +70,16 @@ export class Scanner {
   restore(files: readonly FileState[]): void {
     for (const f of files) {
       this.files.set(f.path, { ...f, skips: { ...f.skips } });
+      this.paths.set(f.id, f.path);
       this.nextId = Math.max(this.nextId, f.id + 1);
       this.noteSession(f);
     }
+  }
+
+  /** The state of a file by id, while the file is known. */
+  stateOf(id: number): FileState | undefined {
+    const file = this.paths.get(id);
+    return file === undefined ? undefined : this.files.get(file);
   }
 
   fileStates(): FileState[] {
@@ -188,6 +196,7 @@ export class Scanner {
       if (!state) {
         state = { id: this.nextId++, path: file, agent: source.agent, size: 0, mtimeMs: 0, ino: st.ino, offset: 0, parserState: undefined, skips: {} };
         this.files.set(file, state);
+        this.paths.set(state.id, file);
       }
       state.size = st.size;
       state.mtimeMs = st.mtimeMs;
@@ -290,6 +299,7 @@ export class Scanner {
   private forget(state: FileState, stats: ScanStats): void {
     this.options.ledger.removeFile(state.id);
     this.files.delete(state.path);
+    this.paths.delete(state.id);
     this.parsers.delete(state.id);
     stats.filesRemoved++;
   }

@@ -34,6 +34,8 @@ interface Counters {
 
 interface CodexState {
   sessionId?: string;
+  /** When the rollout's session began (session_meta), else its first event: forks start later. */
+  startedAt?: number;
   cwd?: string;
   model?: string;
   previous?: Counters;
@@ -54,6 +56,7 @@ const M_CALL_OUTPUT = 1 << 7;
 
 class CodexParser implements FileParser {
   private sessionId: string | undefined;
+  private startedAt: number | undefined;
   private cwd: string | undefined;
   private model: string | undefined;
   private previous: Counters | undefined;
@@ -68,6 +71,7 @@ class CodexParser implements FileParser {
     saved: CodexState | undefined,
   ) {
     this.sessionId = saved?.sessionId;
+    this.startedAt = saved?.startedAt;
     this.cwd = saved?.cwd;
     this.model = saved?.model;
     this.previous = saved?.previous;
@@ -77,7 +81,7 @@ class CodexParser implements FileParser {
   }
 
   saveState(): CodexState {
-    return { sessionId: this.sessionId, cwd: this.cwd, model: this.model, previous: this.previous };
+    return { sessionId: this.sessionId, startedAt: this.startedAt, cwd: this.cwd, model: this.model, previous: this.previous };
   }
 
   parse(buf: Buffer, end: number, base: number): number {
@@ -113,7 +117,11 @@ class CodexParser implements FileParser {
     switch (record.type) {
       case 'session_meta':
         // A fork or resume may repeat its parent's meta line; the first one names this rollout.
-        if (this.sessionId === undefined && typeof payload.id === 'string') this.sessionId = payload.id;
+        if (this.sessionId === undefined && typeof payload.id === 'string') {
+          this.sessionId = payload.id;
+          const began = typeof payload.timestamp === 'string' ? Date.parse(payload.timestamp) : timestamp;
+          if (!Number.isNaN(began)) this.startedAt = began;
+        }
         if (this.cwd === undefined && typeof payload.cwd === 'string') {
           this.cwd = payload.cwd;
           if (this.options.activity && !Number.isNaN(timestamp)) {
@@ -143,6 +151,7 @@ class CodexParser implements FileParser {
   }
 
   private event(payload: Record<string, unknown>, timestamp: number, offset: number): void {
+    if (this.startedAt === undefined && !Number.isNaN(timestamp)) this.startedAt = timestamp;
     if (payload.type === 'token_count') {
       this.tokenCount(payload, timestamp, offset);
     } else if (!this.options.activity || Number.isNaN(timestamp)) {

@@ -6,7 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { Engine } from './core/engine';
+import { isMainThread, workerData } from 'node:worker_threads';
+import { ALL_SOURCES, Engine } from './core/engine';
+import { isScanWorker, runScanWorker } from './core/scan/parallelScan';
 import { addRecord, emptyTotals, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
@@ -115,6 +117,8 @@ function sessionsCommand(args: Args): void {
     pricer,
     stateDir: args.cache ? (args.stateDir ?? defaultStateDir()) : undefined,
     agents: args.agents,
+    // This very file serves as the scan worker (see the end of the file).
+    workerScript: process.env.AGENT_METER_NO_WORKER ? undefined : __filename,
     log: (m) => process.stderr.write(`agent-meter: ${m}\n`),
   });
   const stats = engine.start();
@@ -218,7 +222,7 @@ function costCell(s: SessionSummary): string {
 
 function reportStats(stats: ReturnType<Engine['start']>, elapsedMs: number): void {
   const err = (line: string) => process.stderr.write(`${line}\n`);
-  err(`agent-meter: ${stats.indexLoaded ? 'index loaded' : 'cold scan'}; ${stats.filesSeen} files, ${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB, ${stats.records} records, ${elapsedMs.toFixed(0)} ms`);
+  err(`agent-meter: ${stats.indexLoaded ? 'index loaded' : 'cold scan'}; ${stats.filesSeen} files, ${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB, ${stats.records} records${stats.filesInWorker ? ` (${stats.filesInWorker} files on a second thread)` : ''}, ${elapsedMs.toFixed(0)} ms`);
   const counts = new Map<string, number>();
   for (const s of stats.skips) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
   for (const [reason, n] of counts) err(`agent-meter: skipped ${n} × ${reason}`);
@@ -258,4 +262,8 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (isMainThread) {
+  process.exitCode = main(process.argv.slice(2));
+} else if (isScanWorker(workerData)) {
+  runScanWorker(workerData, ALL_SOURCES);
+}

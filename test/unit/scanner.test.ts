@@ -115,3 +115,35 @@ describe('incremental scanner', () => {
     }
   });
 });
+
+describe('parallel cold scan', () => {
+  it('gives the same sessions with a worker thread as on one thread', () => {
+    const scratch = new Scratch();
+    try {
+      const sessions = ['aaaaaaaa-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000002', 'cccccccc-0000-4000-8000-000000000003'];
+      sessions.forEach((s, i) => {
+        let text = '';
+        for (let n = 1; n <= 20; n++) text += claudeAssistant({ session: s, id: `m${i}-${n}`, requestId: `r${i}-${n}`, ts: new Date(Date.UTC(2026, 10, 1, 10, i, n)).toISOString(), usage: { input: n * 10, output: n, cacheRead: 1000 } });
+        // A resumed transcript repeats the first session's opening: counted once, by the same rule.
+        if (i === 2) text += claudeAssistant({ session: sessions[0], id: 'm0-1', requestId: 'r0-1', ts: '2026-11-01T10:00:01.000Z', usage: { input: 10, output: 1, cacheRead: 1000 } });
+        scratch.write(`claude/projects/-p${i}/${s}.jsonl`, text);
+      });
+      const sequential = scratch.engine();
+      sequential.start();
+      const parallel = new Engine({
+        env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: scratch.claude, CODEX_HOME: scratch.codex } },
+        pricer: createPricer(),
+        workerScript: path.join(__dirname, '..', '..', 'src', 'core', 'scan', 'scanWorker.js'),
+        parallelMinBytes: 0,
+      });
+      const stats = parallel.start();
+      assert.equal(stats.filesRead, 3);
+      assert.ok(stats.filesInWorker > 0, 'a worker read some of the files');
+      const view = (e: Engine) => JSON.stringify(e.ledger.summaries().map(({ costUSD, ...s }) => ({ ...s, cost: costUSD?.toFixed(9) })));
+      assert.equal(view(parallel), view(sequential));
+      assert.equal(parallel.ledger.summaries().reduce((n, s) => n + s.requests, 0), 60);
+    } finally {
+      scratch.dispose();
+    }
+  });
+});

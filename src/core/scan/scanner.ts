@@ -1,8 +1,20 @@
 import * as fs from 'node:fs';
-import type { Ledger } from '../ledger/ledger';
 import type { AgentSource, FileParser, SourceEnv } from '../sources/source';
 import type { ActivityEvent, AgentId, ParseSink, Skip, SkipReason, UsageRecord } from '../sources/types';
 import { walkFiles } from './walk';
+
+/** Where parsed records go: the ledger, or a collector in a worker thread. */
+export interface RecordSink {
+  add(record: UsageRecord, fileId: number): void;
+  removeFile(fileId: number): void;
+  setSessionCwd(agent: AgentId, sessionId: string, cwd: string): void;
+}
+
+/** A log file found below a root, with the source that reads it. */
+export interface FoundFile {
+  readonly source: AgentSource;
+  readonly file: string;
+}
 
 /** What the scanner remembers of a file between reads (and, persisted, between runs). */
 export interface FileState {
@@ -24,6 +36,8 @@ export interface ScanStats {
   filesRead: number;
   bytesRead: number;
   filesRemoved: number;
+  /** Files read by a worker thread (parallel cold scan). */
+  filesInWorker: number;
   records: number;
   skips: Skip[];
   elapsedMs: number;
@@ -32,7 +46,7 @@ export interface ScanStats {
 export interface ScannerOptions {
   readonly sources: readonly AgentSource[];
   readonly env: SourceEnv;
-  readonly ledger: Ledger;
+  readonly ledger: RecordSink;
   /** Whether to emit activity for a file (the host wants it for recent sessions only). */
   readonly wantActivity?: (file: string, agent: AgentId, mtimeMs: number) => boolean;
   readonly onActivity?: (event: ActivityEvent) => void;
@@ -92,8 +106,8 @@ export class Scanner {
   }
 
   /** Lists every log file and reads what changed; removes files that are gone. */
-  scanAll(): ScanStats {
-    const steps = this.scanSteps();
+  scanAll(found?: readonly FoundFile[], skip?: ReadonlySet<string>): ScanStats {
+    const steps = this.scanSteps(found, skip);
     let step = steps.next();
     while (!step.done) step = steps.next();
     return step.value;
@@ -117,24 +131,56 @@ export class Scanner {
     return step.value;
   }
 
-  private *scanSteps(): Generator<void, ScanStats> {
-    const started = performance.now();
-    const stats = newStats();
-    const present = new Set<string>();
+  /** Every log file below every root, each once, in a stable order; unreadable folders are skips. */
+  discover(stats: ScanStats = newStats()): FoundFile[] {
+    const out: FoundFile[] = [];
+    const seen = new Set<string>();
     for (const source of this.options.sources) {
       for (const root of source.roots(this.options.env)) {
-        const found = walkFiles(
+        const files = walkFiles(
           root,
           (rel) => source.isLogFile(rel),
           (folder, error) => this.skip(stats, undefined, { reason: 'unreadable-folder', file: folder, detail: error.code ?? error.message }),
         );
-        for (const file of found) {
-          if (present.has(file)) continue;
-          present.add(file);
-          this.readFile(source, file, stats);
-          yield;
+        for (const file of files) {
+          if (seen.has(file)) continue;
+          seen.add(file);
+          out.push({ source, file });
         }
       }
+    }
+    return out;
+  }
+
+  /** Whether the scanner already holds state for a file (it will read only new bytes). */
+  knows(file: string): boolean {
+    return this.files.has(file);
+  }
+
+  /**
+   * Takes over files read elsewhere (a worker thread): their state, and their records in order.
+   * The files must be unknown to this scanner.
+   */
+  adopt(files: ReadonlyArray<{ state: Omit<FileState, 'id'>; records: readonly UsageRecord[] }>): void {
+    for (const { state, records } of files) {
+      const own: FileState = { ...state, id: this.nextId++, skips: { ...state.skips } };
+      this.files.set(own.path, own);
+      this.paths.set(own.id, own.path);
+      for (const r of records) this.options.ledger.add(r, own.id);
+      this.noteSession(own);
+    }
+  }
+
+  private *scanSteps(found?: readonly FoundFile[], skip?: ReadonlySet<string>): Generator<void, ScanStats> {
+    const started = performance.now();
+    const stats = newStats();
+    const files = found ?? this.discover(stats);
+    const present = new Set<string>();
+    for (const { source, file } of files) {
+      present.add(file);
+      if (skip?.has(file)) continue;
+      this.readFile(source, file, stats);
+      yield;
     }
     for (const [file, state] of this.files) {
       if (!present.has(file)) this.forget(state, stats);
@@ -310,6 +356,6 @@ export class Scanner {
   }
 }
 
-function newStats(): ScanStats {
-  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesRemoved: 0, records: 0, skips: [], elapsedMs: 0 };
+export function newStats(): ScanStats {
+  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesRemoved: 0, filesInWorker: 0, records: 0, skips: [], elapsedMs: 0 };
 }

@@ -9,6 +9,8 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { labelledSessions, scoreGuard } from '../src/core/guard/labelledSessions';
+import { codeServerEntry, runExtensionTests } from '../test/harness/codeServer';
 import { generate, Truth } from '../test/gen/generator';
 import { agentMeterCli, agentMeterEnv, AgentMeterSession, ccusageCommand, compareTokens, repoRoot } from '../test/conformance/peers';
 
@@ -213,7 +215,55 @@ async function main(): Promise<void> {
   }
   lines.push(`Agent Meter totals vs generator truth: ${verdict}`);
   console.log(lines.join('\n'));
+  guardScores();
+  await editorLatency();
   fs.rmSync(home, { recursive: true, force: true });
+}
+
+/** The guard rules on the project's labelled sessions: right, missed and false flags per rule. */
+function guardScores(): void {
+  const scores = scoreGuard(labelledSessions());
+  console.log('\nguard on the labelled sessions (checked at every minute of each session)');
+  console.log(`${'rule'.padEnd(22)} ${'right'.padStart(6)} ${'missed'.padStart(7)} ${'false'.padStart(6)}`);
+  for (const [rule, s] of Object.entries(scores)) console.log(`${rule.padEnd(22)} ${String(s.right).padStart(6)} ${String(s.missed).padStart(7)} ${String(s.false).padStart(6)}`);
+}
+
+/**
+ * Log line → status bar latency and activation time, measured inside a real VS Code (code-server,
+ * installed by scripts/setup/editor.sh). Skipped with a message when code-server is missing.
+ */
+async function editorLatency(): Promise<void> {
+  try {
+    codeServerEntry();
+  } catch (error) {
+    console.log(`\neditor latency: skipped (${(error as Error).message})`);
+    return;
+  }
+  const scratch = tmp('am-bench-editor-');
+  const workspace = path.join(scratch, 'workspace');
+  fs.mkdirSync(workspace, { recursive: true });
+  let report = '';
+  try {
+    const result = await runExtensionTests({
+      extensionDevelopmentPath: root,
+      extensionTestsPath: path.join(__dirname, 'editorLatency.js'),
+      workspace,
+      env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'claude'), CODEX_HOME: path.join(scratch, 'codex') },
+      timeoutMs: 180_000,
+      onLog: (line) => {
+        if (line.includes('AGENT_METER_BENCH ')) report = line.slice(line.indexOf('AGENT_METER_BENCH ') + 18);
+      },
+    });
+    if (!report) throw new Error(`no figures (exit ${result.exitCode})`);
+    const r = JSON.parse(report) as { appends: number; missed: number; p50: number; p95: number; max: number; activationMs: number };
+    console.log('\neditor (code-server 1.100.3, extension host): log append → status bar text');
+    console.log(`appends ${r.appends}, missed ${r.missed}, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms  target p95 <= 250 ms  ${r.p95 <= 250 && r.missed === 0 ? 'PASS' : 'FAIL'}`);
+    console.log(`activation (activate() until it returns): ${r.activationMs.toFixed(1)} ms`);
+  } catch (error) {
+    console.log(`\neditor latency: failed (${(error as Error).message})`);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 main().catch((e) => {

@@ -263,7 +263,10 @@ function main(argv: string[]): number {
 }
 
 if (isMainThread) {
-  process.exitCode = main(process.argv.slice(2));
+  const code = main(process.argv.slice(2));
+  // Exit as soon as the output is flushed: letting the loop wind down waits for V8's background
+  // work on a heap we are about to drop (about 70 ms after a warm start here).
+  process.stdout.write('', () => process.exit(code));
 } else if (isScanWorker(workerData)) {
   runScanWorker(workerData, ALL_SOURCES);
 }

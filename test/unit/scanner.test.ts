@@ -89,6 +89,10 @@ describe('incremental scanner', () => {
     assert.equal(second.indexLoaded, true);
     assert.equal(second.bytesRead, 0);
     assert.equal(JSON.stringify(warm.ledger.summaries()), expected);
+    // Records come back as objects on demand, equal to the cold scan's.
+    const strip = (rs: readonly { fileId: number }[]) => rs.map(({ fileId: _f, ...r }) => r);
+    assert.deepEqual(strip(warm.ledger.sessionRecords('claude-code', S)), strip(cold.ledger.sessionRecords('claude-code', S)));
+    assert.equal(JSON.stringify(warm.ledger.summaries()), expected, 'unpacking changes no total');
 
     // A streamed copy arriving after a restart still replaces the stored one.
     const later = line(2, 400);
@@ -97,6 +101,22 @@ describe('incremental scanner', () => {
     const stats = third.start();
     assert.equal(stats.bytesRead, later.length);
     assert.equal(total(third), 2 + 2 + 400);
+  });
+
+  it('reprices persisted records when the prices changed (overrides), and keeps them otherwise', () => {
+    scratch.write(FILE, line(1) + line(2, 50));
+    scratch.engine({ state: true }).start();
+    const negotiated = new Engine({
+      env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: scratch.claude, CODEX_HOME: scratch.codex } },
+      pricer: createPricer({ 'claude-sonnet-4-5-20250929': { input: 1_000_000, output: 0 } }),
+      stateDir: scratch.state,
+    });
+    assert.equal(negotiated.start().indexLoaded, true);
+    // $1 per input token: inputs 1 + 2.
+    assert.equal(negotiated.ledger.summaries()[0].costUSD, 3);
+    const back = scratch.engine({ state: true });
+    back.start();
+    assert.ok(Math.abs(back.ledger.summaries()[0].costUSD! - (3 * 3 + 51 * 15) / 1e6) < 1e-12);
   });
 
   it('rebuilds a corrupt index with a message instead of trusting it', () => {

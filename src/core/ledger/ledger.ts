@@ -60,6 +60,20 @@ export function emptyTotals(): Totals {
   };
 }
 
+/** Adds totals into running totals. */
+export function mergeTotals(into: Totals, from: Totals): void {
+  into.inputTokens += from.inputTokens;
+  into.outputTokens += from.outputTokens;
+  into.cacheWrite5mTokens += from.cacheWrite5mTokens;
+  into.cacheWrite1hTokens += from.cacheWrite1hTokens;
+  into.cacheCreationTokens += from.cacheCreationTokens;
+  into.cacheReadTokens += from.cacheReadTokens;
+  into.reasoningOutputTokens += from.reasoningOutputTokens;
+  into.totalTokens += from.totalTokens;
+  into.requests += from.requests;
+  if (from.costUSD !== null) into.costUSD = (into.costUSD ?? 0) + from.costUSD;
+}
+
 /** Adds one record into running totals. */
 export function addRecord(totals: Totals, r: LedgerRecord): void {
   totals.inputTokens += r.inputTokens;
@@ -74,6 +88,51 @@ export function addRecord(totals: Totals, r: LedgerRecord): void {
   if (r.costUSD !== null) totals.costUSD = (totals.costUSD ?? 0) + r.costUSD;
 }
 
+/**
+ * Numbers per persisted record: session, model, timestamp, input, output, 5-minute and 1-hour
+ * cache writes, cache reads, reasoning, speed, key (string indexes; -1 for none) and cost (NaN
+ * when unpriced).
+ */
+export const PACKED_FIELDS = 12;
+
+/**
+ * A file's records as persisted, kept as numbers until something needs them as objects. A restart
+ * then costs one pass over numbers per file instead of an object per request: most files never
+ * change again, and the sessions report only needs their totals.
+ */
+export interface PackedRecords {
+  readonly agent: AgentId;
+  readonly numbers: Float64Array;
+  /** Index of the file's first number in `numbers`. */
+  readonly start: number;
+  readonly count: number;
+  readonly strings: readonly string[];
+  /** Whether the persisted costs were computed with the current prices. */
+  costsValid: boolean;
+}
+
+/** The totals one packed file gives one session for one model. */
+interface PackedPart extends Totals {
+  readonly model: string;
+  priced: boolean;
+  first: number;
+  last: number;
+}
+
+interface PackedFile {
+  readonly block: PackedRecords;
+  readonly sessions: SessionEntry[];
+}
+
+/**
+ * The keys of packed files, sorted, as pairs of (string index, file id): a lookup is a binary
+ * search, so a restart builds no map of every key it ever saw.
+ */
+export interface PackedKeyIndex {
+  readonly strings: readonly string[];
+  readonly pairs: Float64Array;
+}
+
 /** A record and its index in its file's list, for O(1) replacement of streamed copies. */
 interface StoredRecord extends LedgerRecord {
   slot: number;
@@ -84,6 +143,8 @@ interface SessionEntry {
   readonly sessionId: string;
   cwd: string | undefined;
   readonly records: Set<LedgerRecord>;
+  /** Totals from files still packed: file id → one part per model. */
+  readonly packed: Map<number, PackedPart[]>;
 }
 
 /**
@@ -98,6 +159,9 @@ export class Ledger {
   /** agent → sessionId → entry (nested, so the hot path never builds a key string). */
   private readonly sessions = new Map<AgentId, Map<string, SessionEntry>>();
   private readonly changed = new Set<SessionEntry>();
+  private readonly packed = new Map<number, PackedFile>();
+  /** Keys of packed records → their file: a new copy of one of them unpacks that file first. */
+  private packedKeys: PackedKeyIndex | undefined;
   private version = 0;
 
   /**
@@ -114,8 +178,17 @@ export class Ledger {
     return this.version;
   }
 
-  add(record: UsageRecord, fileId: number): void {
-    const stored = this.store(record, fileId);
+  /** The prices' fingerprint: persisted costs are reused only when it matches. */
+  get pricing(): string {
+    return this.pricer.fingerprint;
+  }
+
+  add(record: UsageRecord, fileId: number, knownCost?: number | null): void {
+    if (record.key && this.packed.size > 0) {
+      const owner = this.packedOwner(record.key);
+      if (owner !== undefined) this.unpack(owner);
+    }
+    const stored = this.store(record, fileId, knownCost);
     let fileRecords = this.byFile.get(fileId);
     if (!fileRecords) this.byFile.set(fileId, (fileRecords = []));
     if (!record.key) {
@@ -148,7 +221,7 @@ export class Ledger {
   }
 
   /** Prices a record once and gives every stored record the same shape (one hidden class). */
-  private store(r: UsageRecord, fileId: number): StoredRecord {
+  private store(r: UsageRecord, fileId: number, knownCost: number | null | undefined): StoredRecord {
     return {
       agent: r.agent,
       sessionId: r.sessionId,
@@ -164,13 +237,14 @@ export class Ledger {
       speed: r.speed,
       fileId,
       totalTokens: r.inputTokens + r.outputTokens + r.cacheWrite5mTokens + r.cacheWrite1hTokens + r.cacheReadTokens,
-      costUSD: this.pricer.cost(PROVIDER[r.agent], r.model, r, { at: r.timestamp, speed: r.speed }),
+      costUSD: knownCost !== undefined ? knownCost : this.pricer.cost(PROVIDER[r.agent], r.model, r, { at: r.timestamp, speed: r.speed }),
       slot: -1,
     };
   }
 
   /** Forgets everything a file contributed (the file was deleted, truncated or replaced). */
   removeFile(fileId: number): void {
+    this.dropPacked(fileId);
     const records = this.byFile.get(fileId);
     if (!records) return;
     this.byFile.delete(fileId);
@@ -195,15 +269,167 @@ export class Ledger {
     if (entry.cwd === undefined) entry.cwd = cwd;
   }
 
-  /** The records a file contributed (its best copy of each key), in the order read. */
+  /**
+   * The records a file contributed as objects (its best copy of each key), in the order read;
+   * records still packed are in `packedBlock` and come before these.
+   */
   recordsOfFile(fileId: number): readonly LedgerRecord[] {
     return this.byFile.get(fileId) ?? [];
+  }
+
+  /** The packed records of a file, if it has not been unpacked. */
+  packedBlock(fileId: number): PackedRecords | undefined {
+    return this.packed.get(fileId)?.block;
+  }
+
+  /**
+   * Restores persisted files. Files that share no key with another file stay packed (their totals
+   * counted from numbers); `shared` files are turned into records at once, so copies compete.
+   */
+  restore(files: ReadonlyArray<{ fileId: number; block: PackedRecords; shared: boolean }>, keys: PackedKeyIndex): void {
+    this.packedKeys = keys;
+    for (const { fileId, block, shared } of files) {
+      if (shared) this.addBlock(fileId, block);
+      else this.pack(fileId, block);
+    }
+  }
+
+  /** Whether a file holds a copy of a request that another file also holds (saved unpacked). */
+  isShared(fileId: number): boolean {
+    for (const r of this.byFile.get(fileId) ?? []) if (r.key && (this.candidates.get(r.key)?.length ?? 0) > 1) return true;
+    return false;
+  }
+
+  private packedOwner(key: string): number | undefined {
+    const index = this.packedKeys;
+    if (!index) return undefined;
+    const { strings, pairs } = index;
+    let lo = 0;
+    let hi = pairs.length / 2 - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const probe = strings[pairs[2 * mid]];
+      if (probe === key) {
+        const fileId = pairs[2 * mid + 1];
+        return this.packed.has(fileId) ? fileId : undefined;
+      }
+      if (probe < key) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  private pack(fileId: number, block: PackedRecords): void {
+    const { numbers, strings, agent } = block;
+    const parts = new Map<number, Map<number, PackedPart>>();
+    // Records of a file are mostly one session and one model: remember the last part.
+    let lastS = -1;
+    let lastM = -1;
+    let part: PackedPart | undefined;
+    const usage = { inputTokens: 0, outputTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheReadTokens: 0 };
+    for (let i = 0, at = block.start; i < block.count; i++, at += PACKED_FIELDS) {
+      if (!block.costsValid) {
+        usage.inputTokens = numbers[at + 3];
+        usage.outputTokens = numbers[at + 4];
+        usage.cacheWrite5mTokens = numbers[at + 5];
+        usage.cacheWrite1hTokens = numbers[at + 6];
+        usage.cacheReadTokens = numbers[at + 7];
+        const sp = numbers[at + 9];
+        numbers[at + 11] = this.pricer.cost(PROVIDER[agent], strings[numbers[at + 1]], usage, { at: numbers[at + 2], speed: sp < 0 ? undefined : strings[sp] }) ?? NaN;
+      }
+      const s = numbers[at];
+      const m = numbers[at + 1];
+      if (s !== lastS || m !== lastM || !part) {
+        let bySession = parts.get(s);
+        if (!bySession) parts.set(s, (bySession = new Map()));
+        part = bySession.get(m);
+        if (!part) bySession.set(m, (part = { ...emptyTotals(), model: strings[m], priced: true, first: Infinity, last: -Infinity }));
+        lastS = s;
+        lastM = m;
+      }
+      const input = numbers[at + 3];
+      const output = numbers[at + 4];
+      const cw5 = numbers[at + 5];
+      const cw1 = numbers[at + 6];
+      const cr = numbers[at + 7];
+      part.inputTokens += input;
+      part.outputTokens += output;
+      part.cacheWrite5mTokens += cw5;
+      part.cacheWrite1hTokens += cw1;
+      part.cacheCreationTokens += cw5 + cw1;
+      part.cacheReadTokens += cr;
+      part.reasoningOutputTokens += numbers[at + 8];
+      part.totalTokens += input + output + cw5 + cw1 + cr;
+      part.requests += 1;
+      const cost = numbers[at + 11];
+      if (Number.isNaN(cost)) part.priced = false;
+      else part.costUSD = (part.costUSD ?? 0) + cost;
+      const ts = numbers[at + 2];
+      if (ts < part.first) part.first = ts;
+      if (ts > part.last) part.last = ts;
+    }
+    block.costsValid = true;
+    const sessions: SessionEntry[] = [];
+    for (const [s, byModel] of parts) {
+      const entry = this.session(agent, strings[s]);
+      entry.packed.set(fileId, [...byModel.values()]);
+      sessions.push(entry);
+      this.touch(entry);
+    }
+    this.packed.set(fileId, { block, sessions });
+  }
+
+  /** Turns a packed file into records (a copy of one of its requests arrived, or records were asked for). */
+  private unpack(fileId: number): void {
+    const file = this.packed.get(fileId);
+    if (!file) return;
+    this.dropPacked(fileId);
+    this.addBlock(fileId, file.block);
+  }
+
+  private dropPacked(fileId: number): void {
+    const file = this.packed.get(fileId);
+    if (!file) return;
+    this.packed.delete(fileId);
+    for (const entry of file.sessions) {
+      entry.packed.delete(fileId);
+      this.touch(entry);
+    }
+  }
+
+  private addBlock(fileId: number, block: PackedRecords): void {
+    const { numbers, strings } = block;
+    for (let i = 0, at = block.start; i < block.count; i++, at += PACKED_FIELDS) {
+      const speed = numbers[at + 9];
+      const key = numbers[at + 10];
+      const cost = numbers[at + 11];
+      this.add(
+        {
+          agent: block.agent,
+          sessionId: strings[numbers[at]],
+          key: key < 0 ? '' : strings[key],
+          timestamp: numbers[at + 2],
+          model: strings[numbers[at + 1]],
+          inputTokens: numbers[at + 3],
+          outputTokens: numbers[at + 4],
+          cacheWrite5mTokens: numbers[at + 5],
+          cacheWrite1hTokens: numbers[at + 6],
+          cacheReadTokens: numbers[at + 7],
+          reasoningOutputTokens: numbers[at + 8],
+          speed: speed < 0 ? undefined : strings[speed],
+        },
+        fileId,
+        block.costsValid ? (Number.isNaN(cost) ? null : cost) : undefined,
+      );
+    }
   }
 
   /** Counted records of one session, oldest first. */
   sessionRecords(agent: AgentId, sessionId: string): LedgerRecord[] {
     const entry = this.sessions.get(agent)?.get(sessionId);
-    return entry ? [...entry.records].sort((a, b) => a.timestamp - b.timestamp) : [];
+    if (!entry) return [];
+    for (const fileId of [...entry.packed.keys()]) this.unpack(fileId);
+    return [...entry.records].sort((a, b) => a.timestamp - b.timestamp);
   }
 
   /** Session keys (`agent:sessionId`) whose records changed since the last call. */
@@ -216,7 +442,7 @@ export class Ledger {
   summaries(filter?: (agent: AgentId, sessionId: string, cwd: string | undefined) => boolean): SessionSummary[] {
     const out: SessionSummary[] = [];
     for (const entry of this.allSessions()) {
-      if (entry.records.size === 0) continue;
+      if (entry.records.size === 0 && entry.packed.size === 0) continue;
       if (filter && !filter(entry.agent, entry.sessionId, entry.cwd)) continue;
       out.push(summarise(entry));
     }
@@ -225,7 +451,7 @@ export class Ledger {
 
   summary(agent: AgentId, sessionId: string): SessionSummary | undefined {
     const entry = this.sessions.get(agent)?.get(sessionId);
-    return entry && entry.records.size > 0 ? summarise(entry) : undefined;
+    return entry && (entry.records.size > 0 || entry.packed.size > 0) ? summarise(entry) : undefined;
   }
 
   /** Makes the largest rival the counted one (ties: the preferred file). */
@@ -274,7 +500,7 @@ export class Ledger {
     let byId = this.sessions.get(agent);
     if (!byId) this.sessions.set(agent, (byId = new Map()));
     let entry = byId.get(sessionId);
-    if (!entry) byId.set(sessionId, (entry = { agent, sessionId, cwd: undefined, records: new Set() }));
+    if (!entry) byId.set(sessionId, (entry = { agent, sessionId, cwd: undefined, records: new Set(), packed: new Map() }));
     return entry;
   }
 }
@@ -297,6 +523,17 @@ function summarise(entry: SessionEntry): SessionSummary {
     if (r.costUSD === null) m.priced = false;
     if (r.timestamp < first) first = r.timestamp;
     if (r.timestamp > last) last = r.timestamp;
+  }
+  for (const parts of entry.packed.values()) {
+    for (const p of parts) {
+      mergeTotals(totals, p);
+      let m = byModel.get(p.model);
+      if (!m) byModel.set(p.model, (m = { ...emptyTotals(), model: p.model, priced: true }));
+      mergeTotals(m, p);
+      if (!p.priced) m.priced = false;
+      if (p.first < first) first = p.first;
+      if (p.last > last) last = p.last;
+    }
   }
   const models = [...byModel.keys()].sort();
   return {

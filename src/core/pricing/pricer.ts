@@ -67,6 +67,8 @@ export interface Pricer {
   tableModelId(provider: Provider, model: string): string | null;
   /** The table's date and source, e.g. for the CLI's --version and the recap footer. */
   readonly tableInfo: { source: string; date: string };
+  /** Changes whenever any price could change (table or overrides): persisted costs are keyed by it. */
+  readonly fingerprint: string;
 }
 
 // Effective rates, indexes into a band's `r`: dollars per million tokens, searches per thousand.
@@ -254,5 +256,6 @@ export function createPricer(overrides?: PriceOverrides, table: PriceTableData =
       return resolve(provider, model)?.id ?? null;
     },
     tableInfo: { source: table.source, date: table.date },
+    fingerprint: `${table.source}|${table.date}|${JSON.stringify(overrides ?? {})}`,
   };
 }

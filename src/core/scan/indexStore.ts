@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { Ledger } from '../ledger/ledger';
+import { PACKED_FIELDS, type Ledger, type PackedKeyIndex, type PackedRecords } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
 import { writeFileAtomic } from '../util/atomicWrite';
 import type { FileState } from './scanner';
@@ -9,16 +9,19 @@ import type { FileState } from './scanner';
  * restart reads only what changed. Bump FORMAT when parsing rules change: an index written by other
  * rules is rebuilt, never trusted.
  */
-export const INDEX_FORMAT = 4;
+export const INDEX_FORMAT = 6;
 const MAGIC = 0x58494d41; // "AMIX"
-/** Numbers per record: session, model, timestamp, 6 token counts, speed, key. */
-const FIELDS = 11;
+const FIELDS = PACKED_FIELDS;
 
 interface Header {
   format: number;
   savedAt: string;
-  files: Array<Omit<FileState, 'id'> & { id: number; records: number }>;
+  /** Fingerprint of the prices the stored costs were computed with. */
+  pricing: string;
+  files: Array<Omit<FileState, 'id'> & { id: number; records: number; shared: boolean }>;
   strings: string[];
+  /** Pairs (string index, file id) after the records, sorted by key: the packed files' keys. */
+  keys: number;
 }
 
 export class IndexError extends Error {}
@@ -37,13 +40,27 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
     return id;
   };
   const headerFiles: Header['files'] = [];
-  const perFile = files.map((f) => ledger.recordsOfFile(f.id));
-  const total = perFile.reduce((n, r) => n + r.length, 0);
+  const blocks = files.map((f) => ledger.packedBlock(f.id));
+  const loose = files.map((f) => ledger.recordsOfFile(f.id));
+  const total = files.reduce((n, _f, i) => n + (blocks[i]?.count ?? 0) + loose[i].length, 0);
   const numbers = new Float64Array(total * FIELDS);
   let at = 0;
   files.forEach((f, i) => {
-    headerFiles.push({ ...f, records: perFile[i].length });
-    for (const r of perFile[i]) {
+    const block = blocks[i];
+    headerFiles.push({ ...f, records: (block?.count ?? 0) + loose[i].length, shared: !block && ledger.isShared(f.id) });
+    if (block) {
+      // Still packed: copy the numbers, re-interning its strings into this index's table.
+      const str = (n: number) => (n < 0 ? -1 : intern(block.strings[n]));
+      for (let j = 0, from = block.start; j < block.count; j++, from += FIELDS) {
+        numbers[at++] = str(block.numbers[from]);
+        numbers[at++] = str(block.numbers[from + 1]);
+        for (let c = 2; c <= 8; c++) numbers[at++] = block.numbers[from + c];
+        numbers[at++] = str(block.numbers[from + 9]);
+        numbers[at++] = str(block.numbers[from + 10]);
+        numbers[at++] = block.numbers[from + 11];
+      }
+    }
+    for (const r of loose[i]) {
       numbers[at++] = intern(r.sessionId);
       numbers[at++] = intern(r.model);
       numbers[at++] = r.timestamp;
@@ -55,17 +72,37 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
       numbers[at++] = r.reasoningOutputTokens;
       numbers[at++] = r.speed === undefined ? -1 : intern(r.speed);
       numbers[at++] = r.key ? intern(r.key) : -1;
+      numbers[at++] = r.costUSD === null ? NaN : r.costUSD;
     }
   });
-  const header: Header = { format: INDEX_FORMAT, savedAt: new Date().toISOString(), files: headerFiles, strings };
+  // Keys of the files a restart will keep packed, sorted, for binary search.
+  const pairs: Array<[string, number, number]> = [];
+  let offset = 0;
+  headerFiles.forEach((f) => {
+    if (!f.shared) {
+      for (let j = 0; j < f.records; j++) {
+        const k = numbers[(offset + j) * FIELDS + 10];
+        if (k >= 0) pairs.push([strings[k], k, f.id]);
+      }
+    }
+    offset += f.records;
+  });
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const keyNumbers = new Float64Array(pairs.length * 2);
+  pairs.forEach(([, k, id], i) => {
+    keyNumbers[2 * i] = k;
+    keyNumbers[2 * i + 1] = id;
+  });
+  const header: Header = { format: INDEX_FORMAT, savedAt: new Date().toISOString(), pricing: ledger.pricing, files: headerFiles, strings, keys: pairs.length };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const bodyStart = align8(12 + json.length);
-  const out = Buffer.alloc(bodyStart + numbers.byteLength);
+  const out = Buffer.alloc(bodyStart + numbers.byteLength + keyNumbers.byteLength);
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt32LE(INDEX_FORMAT, 4);
   out.writeUInt32LE(json.length, 8);
   json.copy(out, 12);
   Buffer.from(numbers.buffer).copy(out, bodyStart);
+  Buffer.from(keyNumbers.buffer).copy(out, bodyStart + numbers.byteLength);
   return out;
 }
 
@@ -88,9 +125,13 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
   if (!Array.isArray(header.files) || !Array.isArray(header.strings)) throw new IndexError('index header is incomplete');
   const bodyStart = align8(12 + jsonLength);
   const total = header.files.reduce((n, f) => n + (Number.isInteger(f.records) && f.records >= 0 ? f.records : NaN), 0);
-  if (!Number.isFinite(total) || data.length !== bodyStart + total * FIELDS * 8) throw new IndexError('index body does not match its header');
+  const keyCount = header.keys;
+  if (!Number.isFinite(total) || !Number.isInteger(keyCount) || keyCount < 0 || data.length !== bodyStart + (total * FIELDS + keyCount * 2) * 8) {
+    throw new IndexError('index body does not match its header');
+  }
   const body = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
   const numbers = new Float64Array(body.buffer, body.byteOffset + bodyStart, total * FIELDS);
+  const keyPairs = new Float64Array(body.buffer, body.byteOffset + bodyStart + total * FIELDS * 8, keyCount * 2);
   const { strings } = header;
   // Validate everything before touching the ledger, so a corrupt index adds nothing.
   for (const f of header.files) {
@@ -102,33 +143,18 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
       throw new IndexError('index refers to a missing string');
     }
   }
-  const files = header.files.map(({ records: _records, ...f }) => f);
+  const files = header.files.map(({ records: _records, shared: _shared, ...f }) => f);
   onFiles?.(files);
+  const costsValid = header.pricing === ledger.pricing;
+  for (let i = 0; i < keyPairs.length; i += 2) if (!isString(keyPairs[i], false)) throw new IndexError('index key refers to a missing string');
+  const restored: Array<{ fileId: number; block: PackedRecords; shared: boolean }> = [];
   let at = 0;
   for (const f of header.files) {
-    const agent = f.agent as AgentId;
-    for (let i = 0; i < f.records; i++, at += FIELDS) {
-      const speed = numbers[at + 9];
-      const key = numbers[at + 10];
-      ledger.add(
-        {
-          agent,
-          sessionId: strings[numbers[at]],
-          key: key < 0 ? '' : strings[key],
-          timestamp: numbers[at + 2],
-          model: strings[numbers[at + 1]],
-          inputTokens: numbers[at + 3],
-          outputTokens: numbers[at + 4],
-          cacheWrite5mTokens: numbers[at + 5],
-          cacheWrite1hTokens: numbers[at + 6],
-          cacheReadTokens: numbers[at + 7],
-          reasoningOutputTokens: numbers[at + 8],
-          speed: speed < 0 ? undefined : strings[speed],
-        },
-        f.id,
-      );
-    }
+    restored.push({ fileId: f.id, block: { agent: f.agent as AgentId, numbers, start: at, count: f.records, strings, costsValid }, shared: f.shared === true });
+    at += f.records * FIELDS;
   }
+  const keys: PackedKeyIndex = { strings, pairs: keyPairs };
+  ledger.restore(restored, keys);
   return files;
 }
 

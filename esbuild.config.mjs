@@ -26,6 +26,8 @@ const builds = [
   // zod stays outside the CLI bundle: it is 800 KB that every run would parse, and the CLI needs it
   // only for --price-overrides (a dependency, so it is there when the package is installed).
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: ['zod'], minify: true },
+  // The Claude Code stop hook: started on every tool call, so tiny and dependency-free.
+  { ...common, entryPoints: ['src/hook/preToolUse.ts'], outfile: 'dist/agent-meter-hook.js', minify: true, sourcemap: false },
 ];
 // The recap page runs in the webview (a browser): no Node, no vscode.
 if (existsSync('src/webview/main.ts')) {

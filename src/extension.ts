@@ -11,6 +11,7 @@ import { StatusBar } from './host/statusBar';
 import { TaskService } from './host/taskService';
 import { GuardService } from './host/guardService';
 import { SessionPrompt } from './host/sessionPrompt';
+import { StopHookService } from './host/stopHookService';
 
 /** What the extension exports: read by the integration tests and the benchmark, nothing else. */
 export interface AgentMeterApi {
@@ -20,6 +21,7 @@ export interface AgentMeterApi {
   readonly meter: MeterController;
   readonly statusBar: StatusBar;
   readonly guard: GuardService;
+  readonly stopHook: StopHookService;
   readonly activationMs: number;
 }
 
@@ -40,8 +42,9 @@ export function activate(context: vscode.ExtensionContext): AgentMeterApi {
   const guard = store.add(new GuardService(engine, tasks, meter, log, () => settings.guard));
   meter.setFlagSource(() => guard.openFlags);
   store.add(guard.onDidChange(() => meter.update()));
+  const stopHook = store.add(new StopHookService(context.extensionPath, storageDir, context.workspaceState, tasks, meter, guard, log, folders));
   const showRecap = (taskId?: string) => void vscode.commands.executeCommand('agentMeter.internal.openRecap', taskId);
-  for (const d of registerCommands({ engine, tasks, meter, guard, log, settings: () => settings, showRecap })) store.add(d);
+  for (const d of registerCommands({ engine, tasks, meter, guard, stopHook, log, settings: () => settings, showRecap })) store.add(d);
   store.add(new SessionPrompt(engine, tasks, context.workspaceState, () => settings, (cwd) => inWorkspace(cwd, folders())));
 
   const setContext = () => void vscode.commands.executeCommand('setContext', CONTEXT.taskState, tasks.openTask?.status ?? 'none');
@@ -70,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): AgentMeterApi {
   );
   const activationMs = performance.now() - started;
   log.info(`Agent Meter ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms; index and tasks in ${storageDir}`);
-  return { ready, engine, tasks, meter, statusBar, guard, activationMs };
+  return { ready, engine, tasks, meter, statusBar, guard, stopHook, activationMs };
 }
 
 function loadSettings(log: vscode.LogOutputChannel): Settings {

@@ -15,6 +15,7 @@ export interface CommandDeps {
   readonly tasks: TaskService;
   readonly meter: MeterController;
   readonly guard: { snooze(minutes: number): void };
+  readonly stopHook: { enable(): Promise<boolean>; remove(reason: string): boolean };
   readonly log: vscode.LogOutputChannel;
   readonly settings: () => Settings;
   readonly showRecap: (taskId?: string) => void;
@@ -174,6 +175,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     [COMMANDS.showLog]: () => log.show(),
     [COMMANDS.rescan]: () => deps.engine.rescan(),
     [COMMANDS.meterMenu]: meterMenu,
+    [COMMANDS.enableStopHook]: () => deps.stopHook.enable(),
+    [COMMANDS.removeStopHook]: () => {
+      if (!deps.stopHook.remove('removed by the user')) void vscode.window.showInformationMessage('Agent Meter: no stop hook is installed here.');
+      else void vscode.window.showInformationMessage('Agent Meter: stop hook removed.');
+    },
   };
   return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, guarded(fn)));
 }

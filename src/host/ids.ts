@@ -14,6 +14,8 @@ export const COMMANDS = {
   showLog: 'agentMeter.showLog',
   rescan: 'agentMeter.rescan',
   meterMenu: 'agentMeter.meterMenu',
+  enableStopHook: 'agentMeter.enableStopHook',
+  removeStopHook: 'agentMeter.removeStopHook',
 } as const satisfies Record<string, `agentMeter.${string}`>;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -23,6 +23,10 @@ export class MeterController extends Disposable {
   private view: MeterView | undefined;
   private readonly latencies: number[] = [];
   private snoozedUntil = 0;
+  private fraction: number | undefined;
+  private readonly _onDidUpdate = this._register(new vscode.EventEmitter<void>());
+  /** Fires after each recomputation (the stop hook follows the budget share). */
+  readonly onDidUpdate = this._onDidUpdate.event;
   private flags: () => ReadonlyArray<{ severity: 'warning' | 'error'; message: string }> = () => [];
 
   constructor(
@@ -41,6 +45,11 @@ export class MeterController extends Disposable {
       }),
     );
     this._register(tasks.onDidChange(() => this.update()));
+  }
+
+  /** The open task's budget share at the last update (1 = 100%), if measurable. */
+  get budgetFraction(): number | undefined {
+    return this.fraction;
   }
 
   /** The last rendered view (for tests and the menu). */
@@ -108,13 +117,16 @@ export class MeterController extends Disposable {
         errorAt: settings.errorAt,
         flags: this.flags(),
       };
+      this.fraction = use.fraction;
       this.alerts(task, use.fraction, settings.alertThresholds);
     } else {
       const today = workspaceSpendToday(this.folders(), sessions, recordsOf, now);
       input = { now, numbers: today, warningAt: settings.warningAt, errorAt: settings.errorAt };
+      this.fraction = undefined;
     }
     this.view = meterView(input);
     this.statusBar.render(this.view);
+    this._onDidUpdate.fire();
   }
 
   private alerts(task: Task, fraction: number | undefined, thresholds: number[]): void {

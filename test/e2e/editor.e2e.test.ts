@@ -281,3 +281,67 @@ describe('flags raised against a task by real agents', function () {
     assert.match(flag.message, /\S/);
   });
 });
+
+describe('the opt-in stop hook stops a real Claude Code over budget', function () {
+  this.timeout(300_000);
+  let launched: Launched;
+  const { meterText, palette, answer, shot } = ui(() => launched.page);
+
+  before(async () => {
+    launched = await launch({ scenario: 'normal', settings: { 'agentMeter.tasks.promptOnNewSession': false } });
+    await meterText((e) => e.text.includes('Agent Meter'), 60_000);
+  });
+
+  after(async () => {
+    await launched?.bench.close();
+    await launched?.editor.close();
+    await launched?.model.close();
+    if (launched && !process.env.AGENT_METER_KEEP_TEMP) fs.rmSync(launched.root, { recursive: true, force: true });
+  });
+
+  it('denies tool calls with the reason once the budget is spent, and is removed when the task ends', async () => {
+    const { page, workspace, home } = launched;
+    await palette('Agent Meter: Start Task');
+    await answer('Tiny budget');
+    await answer('nothing runs past the budget');
+    await answer('');
+    await answer('$0.001', true);
+    await meterText((m) => m.text.endsWith(' · 0%'), 10_000);
+    const first = await runClaude({ cwd: workspace, home, serverUrl: launched.model.url, prompt: 'Spend.' });
+    assert.equal(first.code, 0, first.stderr);
+    await meterText((m) => /· \d{3,}%$/.test(m.text), 10_000);
+
+    await palette('Agent Meter: Enable Stop Hook for Claude Code');
+    const install = await page.waitForSelector('.monaco-dialog-box >> text=Install Hook', { timeout: 10_000 }).catch(async (error: unknown) => {
+      await shot('stop-hook-consent-missing.png');
+      throw error;
+    });
+    await shot('stop-hook-consent.png');
+    await install.click();
+    const settingsFile = path.join(workspace, '.claude', 'settings.local.json');
+    await page.waitForTimeout(500);
+    assert.match(fs.readFileSync(settingsFile, 'utf8'), /agent-meter-hook\.js/);
+
+    const model = await startModelServer({ scenario: { name: 'second', steps: [{ kind: 'tool', command: 'echo more > second.txt' }] } });
+    try {
+      const run = await runClaude({ cwd: workspace, home, serverUrl: model.url, prompt: 'Write second.txt.' });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(!fs.existsSync(path.join(workspace, 'second.txt')), 'the tool call was denied');
+      const results = fs
+        .readFileSync(run.logFiles[0], 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('tool_result'))
+        .join('\n');
+      assert.match(results, /Agent Meter: the task \\"Tiny budget\\" has used \d+% of its budget/, 'Claude Code was told why');
+    } finally {
+      await model.close();
+    }
+
+    await palette('Agent Meter: Finish Task');
+    await answer(''); // outcome: the first choice
+    await answer(''); // criteria as ticked
+    const deadline = Date.now() + 10_000;
+    while (fs.existsSync(settingsFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!fs.existsSync(settingsFile), 'the settings file it created is gone with the task');
+  });
+});

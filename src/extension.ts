@@ -10,6 +10,7 @@ import { MeterController } from './host/meterController';
 import { StatusBar } from './host/statusBar';
 import { TaskService } from './host/taskService';
 import { GuardService } from './host/guardService';
+import { registerRecap } from './host/recapPanel';
 import { SessionPrompt } from './host/sessionPrompt';
 import { StopHookService } from './host/stopHookService';
 
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): AgentMeterApi {
   const stopHook = store.add(new StopHookService(context.extensionPath, storageDir, context.workspaceState, tasks, meter, guard, log, folders));
   const showRecap = (taskId?: string) => void vscode.commands.executeCommand('agentMeter.internal.openRecap', taskId);
   for (const d of registerCommands({ engine, tasks, meter, guard, stopHook, log, settings: () => settings, showRecap })) store.add(d);
+  for (const d of registerRecap({ engine, tasks, log, extensionUri: context.extensionUri })) store.add(d);
   store.add(new SessionPrompt(engine, tasks, context.workspaceState, () => settings, (cwd) => inWorkspace(cwd, folders())));
 
   const setContext = () => void vscode.commands.executeCommand('setContext', CONTEXT.taskState, tasks.openTask?.status ?? 'none');

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { Engine } from '../../src/core/engine';
 import { meterView } from '../../src/core/meter/meterView';
+import { compactTokens, dollars as dollarsText } from '../../src/core/report/format';
 import { createPricer } from '../../src/core/pricing/pricer';
 import { inWorkspace, taskNumbers, workspaceSpendToday } from '../../src/core/tasks/attribution';
 import type { Task } from '../../src/core/tasks/task';
@@ -195,12 +196,42 @@ describe('the extension in a real editor, fed by a real agent', function () {
     await shot('meter-task-error.png');
     assert.notEqual(warned.background, normal);
   });
+
+  it("shows the task's recap after the real session, with the engine's numbers", async () => {
+    await palette('Agent Meter: Show Recap');
+    const store = storedTasks(editor).find((t) => t.status === 'active')!;
+    const e = engine();
+    const numbers = taskNumbers(store, e.ledger.summaries(), (a, s) => e.ledger.sessionRecords(a, s), Date.now());
+    const cost = dollarsText(numbers.costUSD);
+    const text = await recapText(page, (t) => t.includes('Create the greeting file') && t.includes(cost), 20_000);
+    assert.match(text, /hello\.txt exists/, 'the done criterion is listed');
+    assert.ok(text.includes(numbers.totalTokens.toLocaleString('en-US')) || text.includes(compactTokens(numbers.totalTokens)), `the task's ${numbers.totalTokens} tokens are shown`);
+    await page.waitForTimeout(500);
+    await shot('recap-after-claude-session.png');
+  });
 });
 
 /** The task store the extension keeps in code-server's global storage. */
 function storedTasks(editor: CodeServer): Task[] {
   const file = path.join(editor.userDataDir, 'User', 'globalStorage', 'agent-meter.agent-meter', 'tasks.json');
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { tasks: Task[] }).tasks : [];
+}
+
+/** The text of the recap webview (an iframe inside an iframe in the workbench). */
+async function recapText(page: Page, until: (text: string) => boolean, ms: number): Promise<string> {
+  const deadline = Date.now() + ms;
+  let last = '';
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+      if (text.includes('Where the tokens went') || text.includes('Outcome per dollar')) {
+        last = text;
+        if (until(text)) return text;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`recap not as expected after ${ms} ms; last text: ${last.slice(0, 500)}`);
 }
 
 describe('flags raised against a task by real agents', function () {

@@ -83,8 +83,10 @@ describe('the meter in a real editor', () => {
       // The task starts now: earlier usage is not its own.
       await until('the task on the meter', () => a.meter.current?.text === '$(pulse) $0.00 · 0 · 0%');
       fs.appendFileSync(logFile, claudeLine(session, workspace, 3, { input: 100_000, output: 20_000, cacheRead: 90_000 }));
-      await until('62% of the budget', () => a.meter.current?.text === '$(pulse) $0.63 · 210k · 63%');
-      assert.equal(a.meter.current!.severity, 'none');
+      await until('63% of the budget', () => a.meter.current?.text === '$(pulse) $0.63 · 210k · 63%');
+      // Under the warning share; the guard may still warn (at this instant rate the budget runs
+      // out within minutes), but nothing is an error yet.
+      assert.notEqual(a.meter.current!.severity, 'error');
       a.tasks.editBudget(task.id, { usd: 0.7 });
       await until('the warning colour at 90%', () => a.meter.current?.severity === 'warning' && a.meter.current.text.endsWith('90%'));
       a.tasks.editBudget(task.id, { usd: 0.5 });

@@ -4,9 +4,10 @@
  *
  * Pure: only `zod`, so the browser bundle can import it (no Node, no vscode).
  */
+import { AGENT_ID_TUPLE } from '../sources/agentNames';
 import { z } from 'zod';
 
-const agent = z.enum(['claude-code', 'codex']);
+const agent = z.enum(AGENT_ID_TUPLE);
 const outcome = z.enum(['done', 'partly', 'abandoned']);
 const status = z.enum(['active', 'paused', 'finished']);
 const usd = z.number().nullable();

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { compactTokens, dollars, grouped } from '../report/format';
+import { AGENT_NAMES } from '../sources/agentNames';
 import { costText, duration, outcomeText, percent } from './export';
 import type { ExportFormat, View } from './protocol';
 import { viewSchema } from './protocol';
@@ -129,7 +130,7 @@ export function renderPage(data: PageData, ui: UiState): VNode {
 
 function nav(current: string, data: PageData, ui: UiState): VNode {
   const tab = (label: string, view: View, active: boolean, disabled = false) =>
-    button(label, { kind: 'navigate', view }, { class: active ? 'tab active' : 'tab', 'aria-current': active ? 'page' : 'false', ...(disabled ? { disabled: 'true' } : {}), 'data-key': `nav-${view.view}` });
+    button(label, { kind: 'navigate', view }, { class: active ? 'tab active' : 'tab', 'aria-current': active ? 'page' : 'false', ...(disabled ? { disabled: 'true' } : {}), 'data-key': `nav-${label.toLowerCase()}` });
   const recapTask = data.kind === 'recap' ? data.model.taskId : ui.view.view === 'recap' ? ui.view.taskId : undefined;
   const [a, b] = ui.picked;
   const exports: VNode[] =
@@ -381,7 +382,7 @@ export function renderHistory(history: HistoryModel, ui: UiState): VNode[] {
       h('div', { class: 'filters', role: 'search' }, [
         h('label', {}, [t('span', 'Goal '), { tag: 'input', attrs: { type: 'search', value: ui.filter.text, placeholder: 'Filter by goal', 'aria-label': 'Filter by goal', 'data-key': 'filter-text' }, on: { input: { kind: 'filter', field: 'text' } } }]),
         select('outcome', 'Outcome', [['', 'All'], ['done', 'Done'], ['partly', 'Partly done'], ['abandoned', 'Abandoned'], ['open', 'In progress']], ui.filter.outcome),
-        select('agent', 'Agent', [['', 'All'], ['claude-code', 'Claude Code'], ['codex', 'Codex']], ui.filter.agent),
+        select('agent', 'Agent', [['', 'All'], ...AGENT_NAMES], ui.filter.agent),
         button(a && b ? 'Compare the two picked' : `Pick two tasks to compare (${ui.picked.length}/2)`, a && b ? { kind: 'navigate', view: { view: 'compare', a, b } } : { kind: 'navigate', view: { view: 'history' } }, { ...(a && b ? {} : { disabled: 'true' }), 'data-key': 'compare-go' }),
       ]),
       t('p', `${rows.length} of ${history.rows.length} tasks`, { class: 'muted', role: 'status' }),

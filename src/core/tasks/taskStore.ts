@@ -11,6 +11,7 @@
  * aside before the file is rewritten without them, and a file from a newer Agent Meter is left
  * untouched while this store goes read-only.
  */
+import { AGENT_ID_TUPLE } from '../sources/agentNames';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -107,7 +108,7 @@ const numbersSchema = z.looseObject({
   ...totalsShape,
   byModel: z.array(z.looseObject({ ...totalsShape, model: z.string(), priced: z.boolean() })),
   sessions: z.array(
-    z.looseObject({ agent: z.enum(['claude-code', 'codex']), sessionId: z.string(), firstActivity: epoch, lastActivity: epoch, totals: totalsSchema }),
+    z.looseObject({ agent: z.enum(AGENT_ID_TUPLE), sessionId: z.string(), firstActivity: epoch, lastActivity: epoch, totals: totalsSchema }),
   ),
   unpricedModels: z.array(z.string()),
   firstActivity: epoch.optional(),

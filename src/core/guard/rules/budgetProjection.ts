@@ -35,7 +35,7 @@ export function budgetProjection(ctx: GuardContext): Verdict[] {
     }
     const minutesLeft = left / perMinute;
     if (minutesLeft >= settings.projectionHorizonMinutes) return;
-    const pace = kind === 'minutes' ? '' : `At the last ${Math.round(spanMinutes)} minutes' rate${rate}, `;
+    const pace = kind === 'minutes' ? '' : `At the rate of the last ${duration(spanMinutes * MINUTE)}${rate}, `;
     const subject = kind === 'minutes' ? `This task's ${show(limit)}${unit} time budget` : `this task's ${show(limit)}${unit} budget`;
     verdicts.push({
       rule: 'budgetProjection',

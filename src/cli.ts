@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * agent-meter: the headless face of the engine. Reads the same logs as the extension, offline.
- *   agent-meter sessions [--json] [--since YYYY-MM-DD] [--agent claude|codex] [--state-dir DIR]
+ *   agent-meter sessions [--json] [--since YYYY-MM-DD] [--agent claude|codex|gemini|cline|roo|kilo] [--state-dir DIR]
  *                        [--no-cache] [--price-overrides FILE] [--verbose]
  */
 import * as fs from 'node:fs';
@@ -23,7 +23,7 @@ Commands:
 Options:
   --json              Machine-readable output
   --since YYYY-MM-DD  Only usage on or after this date (local time)
-  --agent NAME        claude or codex (default: both)
+  --agent NAME        claude, codex, gemini, cline, roo or kilo (default: all)
   --state-dir DIR     Where the incremental index lives (env AGENT_METER_STATE_DIR;
                       default: the OS cache folder)
   --no-cache          Ignore and do not write the index (a cold scan)
@@ -34,6 +34,19 @@ Options:
 Reads CLAUDE_CONFIG_DIR (comma-separated allowed), CODEX_HOME and HOME like the agents do.`;
 
 class UsageError extends Error {}
+
+const AGENT_ALIASES: Readonly<Record<string, AgentId>> = {
+  claude: 'claude-code',
+  'claude-code': 'claude-code',
+  codex: 'codex',
+  gemini: 'gemini-cli',
+  'gemini-cli': 'gemini-cli',
+  cline: 'cline',
+  roo: 'roo-code',
+  'roo-code': 'roo-code',
+  kilo: 'kilo-code',
+  'kilo-code': 'kilo-code',
+};
 
 interface Args {
   command: string;
@@ -69,9 +82,9 @@ function parseArgs(argv: string[]): Args {
       }
       case '--agent': {
         const v = value(i++, a);
-        if (v === 'claude' || v === 'claude-code') args.agents = ['claude-code'];
-        else if (v === 'codex') args.agents = ['codex'];
-        else throw new UsageError(`--agent is claude or codex, not "${v}"`);
+        const agent = AGENT_ALIASES[v];
+        if (!agent) throw new UsageError(`--agent is claude, codex, gemini, cline, roo or kilo, not "${v}"`);
+        args.agents = [agent];
         break;
       }
       case '--state-dir':

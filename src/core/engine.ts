@@ -7,11 +7,13 @@ import { IndexError, loadIndex, saveIndex } from './scan/indexStore';
 import { startScanWorker } from './scan/parallelScan';
 import { Scanner, type FileState, type ScanStats } from './scan/scanner';
 import { claudeSource } from './sources/claude/claudeSource';
+import { clineSource, kiloCodeSource, rooCodeSource } from './sources/cline/clineSource';
 import { codexSource } from './sources/codex/codexSource';
+import { geminiDocumentSource, geminiLogSource } from './sources/gemini/geminiSource';
 import type { AgentSource, SourceEnv } from './sources/source';
 import type { ActivityEvent, AgentId } from './sources/types';
 
-export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource];
+export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, geminiDocumentSource, geminiLogSource, clineSource, rooCodeSource, kiloCodeSource];
 
 /**
  * 64 MiB: below it a second thread's start (~30 ms) and the hand-over of records cost more than

@@ -69,8 +69,17 @@ export function buildContext(input: GuardInput): GuardContext {
 }
 
 export function agentName(agent: AgentId): string {
-  return agent === 'codex' ? 'Codex' : 'Claude Code';
+  return AGENT_NAMES[agent];
 }
+
+const AGENT_NAMES: Record<AgentId, string> = {
+  'claude-code': 'Claude Code',
+  codex: 'Codex',
+  'gemini-cli': 'Gemini CLI',
+  cline: 'Cline',
+  'roo-code': 'Roo Code',
+  'kilo-code': 'Kilo Code',
+};
 
 /** `Claude Code session 1a2b3c4d`: enough of the id to find it in a list. */
 export function sessionName(session: SessionView): string {

@@ -1,4 +1,4 @@
-import type { Pricer, Provider } from '../pricing/pricer';
+import type { Pricer, Provider, TokenUsage } from '../pricing/pricer';
 import type { AgentId, UsageRecord } from '../sources/types';
 
 /** A usage record as the ledger keeps it: priced once, tagged with the file it came from. */
@@ -43,7 +43,19 @@ export interface SessionSummary extends Totals {
   readonly byModel: ModelTotals[];
 }
 
-const PROVIDER: Record<AgentId, Provider> = { 'claude-code': 'anthropic', codex: 'openai' };
+/** The agent's pricing provider; the Cline family has none of its own (records carry it, or are unpriced). */
+const PROVIDER: Record<AgentId, Provider | undefined> = {
+  'claude-code': 'anthropic',
+  codex: 'openai',
+  'gemini-cli': 'google',
+  cline: undefined,
+  'roo-code': undefined,
+  'kilo-code': undefined,
+};
+
+function priceOf(pricer: Pricer, provider: Provider | undefined, model: string, usage: TokenUsage, at: number, speed: string | undefined): number | null {
+  return provider ? pricer.cost(provider, model, usage, { at, speed }) : null;
+}
 
 export function emptyTotals(): Totals {
   return {
@@ -90,10 +102,10 @@ export function addRecord(totals: Totals, r: LedgerRecord): void {
 
 /**
  * Numbers per persisted record: session, model, timestamp, input, output, 5-minute and 1-hour
- * cache writes, cache reads, reasoning, speed, key (string indexes; -1 for none) and cost (NaN
- * when unpriced).
+ * cache writes, cache reads, reasoning, speed, key (string indexes; -1 for none), cost (NaN
+ * when unpriced) and the record's own pricing provider (string index; -1: the agent's).
  */
-export const PACKED_FIELDS = 12;
+export const PACKED_FIELDS = 13;
 
 /**
  * A file's records as persisted, kept as numbers until something needs them as objects. A restart
@@ -235,9 +247,10 @@ export class Ledger {
       cacheReadTokens: r.cacheReadTokens,
       reasoningOutputTokens: r.reasoningOutputTokens,
       speed: r.speed,
+      provider: r.provider,
       fileId,
       totalTokens: r.inputTokens + r.outputTokens + r.cacheWrite5mTokens + r.cacheWrite1hTokens + r.cacheReadTokens,
-      costUSD: knownCost !== undefined ? knownCost : this.pricer.cost(PROVIDER[r.agent], r.model, r, { at: r.timestamp, speed: r.speed }),
+      costUSD: knownCost !== undefined ? knownCost : priceOf(this.pricer, r.provider ?? PROVIDER[r.agent], r.model, r, r.timestamp, r.speed),
       slot: -1,
     };
   }
@@ -335,7 +348,9 @@ export class Ledger {
         usage.cacheWrite1hTokens = numbers[at + 6];
         usage.cacheReadTokens = numbers[at + 7];
         const sp = numbers[at + 9];
-        numbers[at + 11] = this.pricer.cost(PROVIDER[agent], strings[numbers[at + 1]], usage, { at: numbers[at + 2], speed: sp < 0 ? undefined : strings[sp] }) ?? NaN;
+        const own = numbers[at + 12];
+        const provider = own >= 0 ? (strings[own] as Provider) : PROVIDER[agent];
+        numbers[at + 11] = priceOf(this.pricer, provider, strings[numbers[at + 1]], usage, numbers[at + 2], sp < 0 ? undefined : strings[sp]) ?? NaN;
       }
       const s = numbers[at];
       const m = numbers[at + 1];
@@ -403,6 +418,7 @@ export class Ledger {
       const speed = numbers[at + 9];
       const key = numbers[at + 10];
       const cost = numbers[at + 11];
+      const provider = numbers[at + 12];
       this.add(
         {
           agent: block.agent,
@@ -417,6 +433,7 @@ export class Ledger {
           cacheReadTokens: numbers[at + 7],
           reasoningOutputTokens: numbers[at + 8],
           speed: speed < 0 ? undefined : strings[speed],
+          provider: provider < 0 ? undefined : (strings[provider] as Provider),
         },
         fileId,
         block.costsValid ? (Number.isNaN(cost) ? null : cost) : undefined,

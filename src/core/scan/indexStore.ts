@@ -9,7 +9,7 @@ import type { FileState } from './scanner';
  * restart reads only what changed. Bump FORMAT when parsing rules change: an index written by other
  * rules is rebuilt, never trusted.
  */
-export const INDEX_FORMAT = 6;
+export const INDEX_FORMAT = 7;
 const MAGIC = 0x58494d41; // "AMIX"
 const FIELDS = PACKED_FIELDS;
 
@@ -58,6 +58,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
         numbers[at++] = str(block.numbers[from + 9]);
         numbers[at++] = str(block.numbers[from + 10]);
         numbers[at++] = block.numbers[from + 11];
+        numbers[at++] = str(block.numbers[from + 12]);
       }
     }
     for (const r of loose[i]) {
@@ -73,6 +74,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
       numbers[at++] = r.speed === undefined ? -1 : intern(r.speed);
       numbers[at++] = r.key ? intern(r.key) : -1;
       numbers[at++] = r.costUSD === null ? NaN : r.costUSD;
+      numbers[at++] = r.provider === undefined ? -1 : intern(r.provider);
     }
   });
   // Keys of the files a restart will keep packed, sorted, for binary search.
@@ -139,7 +141,7 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
   }
   const isString = (n: number, optional: boolean): boolean => (optional && n === -1) || (Number.isInteger(n) && n >= 0 && n < strings.length && typeof strings[n] === 'string');
   for (let at = 0; at < numbers.length; at += FIELDS) {
-    if (!isString(numbers[at], false) || !isString(numbers[at + 1], false) || !isString(numbers[at + 9], true) || !isString(numbers[at + 10], true)) {
+    if (!isString(numbers[at], false) || !isString(numbers[at + 1], false) || !isString(numbers[at + 9], true) || !isString(numbers[at + 10], true) || !isString(numbers[at + 12], true)) {
       throw new IndexError('index refers to a missing string');
     }
   }

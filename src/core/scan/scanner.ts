@@ -233,7 +233,7 @@ export class Scanner {
     try {
       const st = fs.fstatSync(fd);
       let state = this.files.get(file);
-      if (state && (st.ino !== state.ino || st.size < state.offset)) {
+      if (state && source.mode !== 'document' && (st.ino !== state.ino || st.size < state.offset)) {
         this.skip(stats, undefined, { reason: 'file-truncated', file, detail: st.ino !== state.ino ? 'replaced' : `shrank from ${state.offset} to ${st.size} bytes` });
         this.forget(state, stats);
         state = undefined;
@@ -246,7 +246,9 @@ export class Scanner {
       }
       state.size = st.size;
       state.mtimeMs = st.mtimeMs;
-      if (st.size > state.offset) this.readRange(source, state, fd, st.size, stats);
+      if (source.mode === 'document') state.ino = st.ino;
+      if (source.mode === 'document') this.readDocument(source, state, fd, st.size, stats);
+      else if (st.size > state.offset) this.readRange(source, state, fd, st.size, stats);
     } finally {
       fs.closeSync(fd);
     }
@@ -313,6 +315,51 @@ export class Scanner {
     state.parserState = parser.saveState();
     this.noteSession(state);
     if (this.buffer.length > READ_CHUNK * 4) this.buffer = Buffer.allocUnsafe(READ_CHUNK); // give a grown buffer back
+  }
+
+  /**
+   * Reads a whole document (a file rewritten in place). Its records replace the file's previous
+   * ones only when the parser read a valid document: a tool that rewrites non-atomically leaves a
+   * half-written file for a moment, and the last good parse is what a user expects to see then.
+   */
+  private readDocument(source: AgentSource, state: FileState, fd: number, size: number, stats: ScanStats): void {
+    this.stats = stats;
+    const limit = this.options.maxLineBytes ?? MAX_LINE_BYTES;
+    if (size > limit) {
+      this.skip(stats, state, { reason: 'line-too-long', file: state.path, detail: `document over ${limit} bytes` });
+      return;
+    }
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    try {
+      while (got < size) {
+        const n = fs.readSync(fd, buf, got, size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+    } catch (error) {
+      this.skip(stats, state, { reason: 'unreadable-file', file: state.path, detail: (error as NodeJS.ErrnoException).code });
+      return;
+    }
+    stats.filesRead++;
+    stats.bytesRead += got;
+    const activity = this.options.wantActivity?.(state.path, source.agent, state.mtimeMs) ?? false;
+    const records: UsageRecord[] = [];
+    const events: ActivityEvent[] = [];
+    const sink: ParseSink = {
+      usage: (record) => records.push(record),
+      activity: activity ? (event) => events.push(event) : undefined,
+      skip: (s: Skip) => this.skip(stats, this.files.get(state.path), s),
+    };
+    const parser = source.createParser(state.path, sink, { activity }, state.parserState);
+    if (parser.parse(buf, got, 0) !== got) return; // not a valid document (yet): keep the last good parse
+    this.options.ledger.removeFile(state.id);
+    for (const r of records) this.options.ledger.add(r, state.id);
+    stats.records += records.length;
+    for (const e of events) this.options.onActivity?.(e);
+    state.offset = got;
+    state.parserState = parser.saveState();
+    this.noteSession(state);
   }
 
   /**

@@ -10,7 +10,9 @@ export interface SourceEnv {
 export interface FileParser {
   /**
    * Parses the complete lines of `buf[0, end)`, where `buf[0]` is at file offset `base`, and
-   * returns how many bytes it consumed (up to just past the last newline).
+   * returns how many bytes it consumed (up to just past the last newline). A document parser
+   * (mode 'document') gets the whole file at base 0 and returns `end` when it read a valid
+   * document, 0 when it did not (the file's previous records are then kept).
    */
   parse(buf: Buffer, end: number, base: number): number;
   /** JSON-serialisable state, persisted with the file's offset so a restart resumes exactly. */
@@ -25,6 +27,12 @@ export interface ParserOptions {
 /** One agent: where its logs are and how to read them (Detect → Load → Parse). */
 export interface AgentSource {
   readonly agent: AgentId;
+  /**
+   * 'append' (default): JSONL that only grows, read by byte offset. 'document': one JSON document
+   * rewritten in place, read whole whenever its size or mtime changes; its records replace the
+   * previous parse's. The parser gets the previous parse's saved state (to emit activity once).
+   */
+  readonly mode?: 'append' | 'document';
   /** Folders to search, most specific setting first; missing folders are fine. */
   roots(env: SourceEnv): string[];
   /** Whether a path below a root is one of this agent's logs. */

@@ -1,11 +1,14 @@
+import type { Provider } from '../pricing/pricer';
+
 /**
  * The normalised records every agent source produces. Everything downstream (ledger, guard, tasks,
  * recap) speaks only these types, so a new agent needs nothing but a folder under `sources/`.
  */
 
-export type AgentId = 'claude-code' | 'codex';
+export type AgentId = 'claude-code' | 'codex' | 'gemini-cli' | 'cline' | 'roo-code' | 'kilo-code';
 
-export const AGENT_IDS: readonly AgentId[] = ['claude-code', 'codex'];
+/** A tuple, so schemas can use it directly: `z.enum(AGENT_IDS)`. */
+export const AGENT_IDS = ['claude-code', 'codex', 'gemini-cli', 'cline', 'roo-code', 'kilo-code'] as const satisfies readonly AgentId[];
 
 /** One billed model request, in tokens, as the provider reported it. */
 export interface UsageRecord {
@@ -32,6 +35,12 @@ export interface UsageRecord {
   readonly reasoningOutputTokens: number;
   /** Anthropic `usage.speed` ("fast" is billed differently on some models). */
   readonly speed?: string;
+  /**
+   * Whose prices apply, when the source knows it per record (Cline-family tasks use many
+   * providers); otherwise the agent's provider. Persisted with the record, so a re-price after a
+   * price change uses it too.
+   */
+  readonly provider?: Provider;
 }
 
 /** What an agent did besides spending tokens: the raw material of guards and recaps. */

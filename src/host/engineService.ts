@@ -132,14 +132,17 @@ export class EngineService extends Disposable {
    */
   private watchRoot(root: string): vscode.Disposable {
     try {
+      // Every change is offered to the scanner, which keeps only its sources' log files
+      // (JSONL transcripts, and whole JSON documents such as Cline's ui_messages.json).
       const watcher = fs.watch(root, { recursive: true, persistent: false }, (_event, name) => {
-        if (name && name.toString().endsWith('.jsonl')) this.schedule(path.join(root, name.toString()));
+        const file = name?.toString();
+        if (file && /\.jsonl?$/.test(file)) this.schedule(path.join(root, file));
       });
       watcher.on('error', (error) => this.log.warn(`Watching ${root} failed (${error.message}); use "Agent Meter: Rescan Agent Logs" to refresh.`));
       return new vscode.Disposable(() => watcher.close());
     } catch (error) {
       this.log.info(`fs.watch unavailable for ${root} (${(error as Error).message}); using the editor's watcher`);
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/*.jsonl'));
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/*.{jsonl,json}'));
       const subscriptions = [watcher, watcher.onDidCreate((u) => this.schedule(u.fsPath)), watcher.onDidChange((u) => this.schedule(u.fsPath)), watcher.onDidDelete((u) => this.schedule(u.fsPath))];
       return new vscode.Disposable(() => subscriptions.forEach((d) => d.dispose()));
     }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { agentDisplayName } from '../core/sources/agentNames';
 import type { Settings } from './config';
 import type { EngineService } from './engineService';
 import { COMMANDS } from './ids';
@@ -32,7 +33,7 @@ export class SessionPrompt extends Disposable {
       engine.onDidChange((change) => {
         for (const event of change.activity) {
           if (event.kind !== 'session' || Date.now() - event.timestamp > NEW_SESSION_MS || !this.inWorkspace(event.cwd)) continue;
-          this.offer(`${event.agent}:${event.sessionId}`, `A new ${event.agent === 'codex' ? 'Codex' : 'Claude Code'} session started.`);
+          this.offer(`${event.agent}:${event.sessionId}`, `A new ${agentDisplayName(event.agent)} session started.`);
         }
       }),
     );

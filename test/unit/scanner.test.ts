@@ -103,6 +103,38 @@ describe('incremental scanner', () => {
     assert.equal(total(third), 2 + 2 + 400);
   });
 
+  it('after a restart, copies shared between files still compete exactly as in a cold scan', () => {
+    const other = '99999999-2222-3333-4444-555555555555';
+    const OTHER = `claude/projects/-work-project/${other}.jsonl`;
+    const copy = (n: number, session: string, output: number) => claudeAssistant({ session, id: `m${n}`, requestId: `r${n}`, ts: new Date(Date.UTC(2026, 10, 1, 10, 0, n)).toISOString(), usage: { input: n, output } });
+    // The resumed transcript repeats m1 (equal) and m2 (a larger copy), then adds m3.
+    scratch.write(FILE, copy(1, S, 1) + copy(2, S, 5));
+    scratch.write(OTHER, copy(1, other, 1) + copy(2, other, 9) + copy(3, other, 1));
+    const view = (e: ReturnType<Scratch['engine']>) => JSON.stringify(e.ledger.summaries().map(({ costUSD, ...s }) => ({ ...s, cost: costUSD?.toFixed(12) })));
+    const cold = () => {
+      const e = scratch.engine();
+      e.start();
+      return view(e);
+    };
+    scratch.engine({ state: true }).start();
+    const warm = scratch.engine({ state: true });
+    assert.equal(warm.start().bytesRead, 0);
+    assert.equal(view(warm), cold(), 'restored winners');
+
+    // The file holding the winning copy of m2 goes: the other copy counts again.
+    fs.rmSync(path.join(scratch.dir, OTHER));
+    const after = scratch.engine({ state: true });
+    after.start();
+    assert.equal(view(after), cold());
+
+    // A larger copy of m1 arrives in the remaining file after another restart.
+    scratch.append(FILE, copy(1, S, 40));
+    const grown = scratch.engine({ state: true });
+    grown.start();
+    assert.equal(view(grown), cold());
+    assert.equal(grown.ledger.summaries()[0].totalTokens, 1 + 40 + 2 + 5);
+  });
+
   it('reprices persisted records when the prices changed (overrides), and keeps them otherwise', () => {
     scratch.write(FILE, line(1) + line(2, 50));
     scratch.engine({ state: true }).start();

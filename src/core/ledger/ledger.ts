@@ -103,9 +103,10 @@ export function addRecord(totals: Totals, r: LedgerRecord): void {
 /**
  * Numbers per persisted record: session, model, timestamp, input, output, 5-minute and 1-hour
  * cache writes, cache reads, reasoning, speed, key (string indexes; -1 for none), cost (NaN
- * when unpriced) and the record's own pricing provider (string index; -1: the agent's).
+ * when unpriced), the record's own pricing provider (string index; -1: the agent's), and 1 when
+ * the record is the counted copy of its request (0: a copy that lost to another file's).
  */
-export const PACKED_FIELDS = 13;
+export const PACKED_FIELDS = 14;
 
 /**
  * A file's records as persisted, kept as numbers until something needs them as objects. A restart
@@ -197,8 +198,7 @@ export class Ledger {
 
   add(record: UsageRecord, fileId: number, knownCost?: number | null): void {
     if (record.key && this.packed.size > 0) {
-      const owner = this.packedOwner(record.key);
-      if (owner !== undefined) this.unpack(owner);
+      for (const owner of this.packedOwners(record.key)) this.unpack(owner);
     }
     const stored = this.store(record, fileId, knownCost);
     let fileRecords = this.byFile.get(fileId);
@@ -257,7 +257,8 @@ export class Ledger {
 
   /** Forgets everything a file contributed (the file was deleted, truncated or replaced). */
   removeFile(fileId: number): void {
-    this.dropPacked(fileId);
+    // Its copies may have beaten other files' copies: unpack it so they compete again as records.
+    this.unpack(fileId);
     const records = this.byFile.get(fileId);
     if (!records) return;
     this.byFile.delete(fileId);
@@ -296,40 +297,38 @@ export class Ledger {
   }
 
   /**
-   * Restores persisted files. Files that share no key with another file stay packed (their totals
-   * counted from numbers); `shared` files are turned into records at once, so copies compete.
+   * Restores persisted files, packed: their totals are counted from numbers, using the counted
+   * flag saved with each record, until a new copy of one of their requests arrives, the file
+   * changes or goes, or its records are asked for.
    */
-  restore(files: ReadonlyArray<{ fileId: number; block: PackedRecords; shared: boolean }>, keys: PackedKeyIndex): void {
+  restore(files: ReadonlyArray<{ fileId: number; block: PackedRecords }>, keys: PackedKeyIndex): void {
     this.packedKeys = keys;
-    for (const { fileId, block, shared } of files) {
-      if (shared) this.addBlock(fileId, block);
-      else this.pack(fileId, block);
-    }
+    for (const { fileId, block } of files) this.pack(fileId, block);
   }
 
-  /** Whether a file holds a copy of a request that another file also holds (saved unpacked). */
-  isShared(fileId: number): boolean {
-    for (const r of this.byFile.get(fileId) ?? []) if (r.key && (this.candidates.get(r.key)?.length ?? 0) > 1) return true;
-    return false;
+  /** Whether a stored record is the counted copy of its request. */
+  isCounted(record: LedgerRecord): boolean {
+    return !record.key || this.candidates.get(record.key)?.[0] === record;
   }
 
-  private packedOwner(key: string): number | undefined {
+  /** Packed files that hold a copy of the request `key` (binary search over the sorted keys). */
+  private packedOwners(key: string): number[] {
     const index = this.packedKeys;
-    if (!index) return undefined;
+    if (!index) return [];
     const { strings, pairs } = index;
     let lo = 0;
-    let hi = pairs.length / 2 - 1;
-    while (lo <= hi) {
+    let hi = pairs.length / 2;
+    while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const probe = strings[pairs[2 * mid]];
-      if (probe === key) {
-        const fileId = pairs[2 * mid + 1];
-        return this.packed.has(fileId) ? fileId : undefined;
-      }
-      if (probe < key) lo = mid + 1;
-      else hi = mid - 1;
+      if (strings[pairs[2 * mid]] < key) lo = mid + 1;
+      else hi = mid;
     }
-    return undefined;
+    const owners: number[] = [];
+    for (let i = lo; i < pairs.length / 2 && strings[pairs[2 * i]] === key; i++) {
+      const fileId = pairs[2 * i + 1];
+      if (this.packed.has(fileId)) owners.push(fileId);
+    }
+    return owners;
   }
 
   private pack(fileId: number, block: PackedRecords): void {
@@ -352,6 +351,7 @@ export class Ledger {
         const provider = own >= 0 ? (strings[own] as Provider) : PROVIDER[agent];
         numbers[at + 11] = priceOf(this.pricer, provider, strings[numbers[at + 1]], usage, numbers[at + 2], sp < 0 ? undefined : strings[sp]) ?? NaN;
       }
+      if (numbers[at + 13] !== 1) continue; // a copy another file's record beat
       const s = numbers[at];
       const m = numbers[at + 1];
       if (s !== lastS || m !== lastM || !part) {

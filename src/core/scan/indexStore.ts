@@ -9,7 +9,7 @@ import type { FileState } from './scanner';
  * restart reads only what changed. Bump FORMAT when parsing rules change: an index written by other
  * rules is rebuilt, never trusted.
  */
-export const INDEX_FORMAT = 7;
+export const INDEX_FORMAT = 8;
 const MAGIC = 0x58494d41; // "AMIX"
 const FIELDS = PACKED_FIELDS;
 
@@ -18,9 +18,9 @@ interface Header {
   savedAt: string;
   /** Fingerprint of the prices the stored costs were computed with. */
   pricing: string;
-  files: Array<Omit<FileState, 'id'> & { id: number; records: number; shared: boolean }>;
+  files: Array<Omit<FileState, 'id'> & { id: number; records: number }>;
   strings: string[];
-  /** Pairs (string index, file id) after the records, sorted by key: the packed files' keys. */
+  /** Pairs (string index, file id) after the records, sorted by key: every keyed record. */
   keys: number;
 }
 
@@ -47,7 +47,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   let at = 0;
   files.forEach((f, i) => {
     const block = blocks[i];
-    headerFiles.push({ ...f, records: (block?.count ?? 0) + loose[i].length, shared: !block && ledger.isShared(f.id) });
+    headerFiles.push({ ...f, records: (block?.count ?? 0) + loose[i].length });
     if (block) {
       // Still packed: copy the numbers, re-interning its strings into this index's table.
       const str = (n: number) => (n < 0 ? -1 : intern(block.strings[n]));
@@ -59,6 +59,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
         numbers[at++] = str(block.numbers[from + 10]);
         numbers[at++] = block.numbers[from + 11];
         numbers[at++] = str(block.numbers[from + 12]);
+        numbers[at++] = block.numbers[from + 13];
       }
     }
     for (const r of loose[i]) {
@@ -75,17 +76,16 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
       numbers[at++] = r.key ? intern(r.key) : -1;
       numbers[at++] = r.costUSD === null ? NaN : r.costUSD;
       numbers[at++] = r.provider === undefined ? -1 : intern(r.provider);
+      numbers[at++] = ledger.isCounted(r) ? 1 : 0;
     }
   });
-  // Keys of the files a restart will keep packed, sorted, for binary search.
+  // Every record's key with its file, sorted, for binary search after a restart.
   const pairs: Array<[string, number, number]> = [];
   let offset = 0;
   headerFiles.forEach((f) => {
-    if (!f.shared) {
-      for (let j = 0; j < f.records; j++) {
-        const k = numbers[(offset + j) * FIELDS + 10];
-        if (k >= 0) pairs.push([strings[k], k, f.id]);
-      }
+    for (let j = 0; j < f.records; j++) {
+      const k = numbers[(offset + j) * FIELDS + 10];
+      if (k >= 0) pairs.push([strings[k], k, f.id]);
     }
     offset += f.records;
   });
@@ -145,14 +145,14 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
       throw new IndexError('index refers to a missing string');
     }
   }
-  const files = header.files.map(({ records: _records, shared: _shared, ...f }) => f);
+  const files = header.files.map(({ records: _records, ...f }) => f);
   onFiles?.(files);
   const costsValid = header.pricing === ledger.pricing;
   for (let i = 0; i < keyPairs.length; i += 2) if (!isString(keyPairs[i], false)) throw new IndexError('index key refers to a missing string');
-  const restored: Array<{ fileId: number; block: PackedRecords; shared: boolean }> = [];
+  const restored: Array<{ fileId: number; block: PackedRecords }> = [];
   let at = 0;
   for (const f of header.files) {
-    restored.push({ fileId: f.id, block: { agent: f.agent as AgentId, numbers, start: at, count: f.records, strings, costsValid }, shared: f.shared === true });
+    restored.push({ fileId: f.id, block: { agent: f.agent as AgentId, numbers, start: at, count: f.records, strings, costsValid } });
     at += f.records * FIELDS;
   }
   const keys: PackedKeyIndex = { strings, pairs: keyPairs };

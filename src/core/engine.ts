@@ -51,8 +51,9 @@ export interface EngineOptions {
   readonly onActivity?: (event: ActivityEvent) => void;
   /**
    * A module that runs `runScanWorker` when loaded in a worker thread: with it, a cold scan of
-   * more than PARALLEL_MIN_BYTES reads about half the bytes on a second core. (The CLI passes
-   * itself; the editor scans on one thread, yielding, instead.)
+   * more than PARALLEL_MIN_BYTES reads about half the bytes on a second core. Off by default (the
+   * CLI enables it with AGENT_METER_WORKER=1): on 2 cores each thread's JIT warm-up and the
+   * hand-over of records outweighed the gain; the editor scans on one thread, yielding.
    */
   readonly workerScript?: string;
   /** Fresh bytes above which the worker is used; PARALLEL_MIN_BYTES by default (a seam for tests). */

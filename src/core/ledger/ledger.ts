@@ -124,6 +124,17 @@ export interface PackedRecords {
   costsValid: boolean;
 }
 
+/**
+ * A part as saved in the index: session, model, input, output, 5-minute and 1-hour cache writes,
+ * cache reads, reasoning, requests, dollars (null: none priced), 1 when every request was priced,
+ * first and last timestamps.
+ */
+export type SavedPart = [string, string, number, number, number, number, number, number, number, number | null, number, number, number];
+
+function savePart(sessionId: string, p: PackedPart): SavedPart {
+  return [sessionId, p.model, p.inputTokens, p.outputTokens, p.cacheWrite5mTokens, p.cacheWrite1hTokens, p.cacheReadTokens, p.reasoningOutputTokens, p.requests, p.costUSD, p.priced ? 1 : 0, p.first, p.last];
+}
+
 /** The totals one packed file gives one session for one model. */
 interface PackedPart extends Totals {
   readonly model: string;
@@ -301,9 +312,71 @@ export class Ledger {
    * flag saved with each record, until a new copy of one of their requests arrives, the file
    * changes or goes, or its records are asked for.
    */
-  restore(files: ReadonlyArray<{ fileId: number; block: PackedRecords }>, keys: PackedKeyIndex): void {
+  restore(files: ReadonlyArray<{ fileId: number; block: PackedRecords; parts?: SavedPart[] }>, keys: PackedKeyIndex): void {
     this.packedKeys = keys;
-    for (const { fileId, block } of files) this.pack(fileId, block);
+    for (const { fileId, block, parts } of files) {
+      if (parts && block.costsValid) this.attachParts(fileId, block, parts);
+      else this.pack(fileId, block);
+    }
+  }
+
+  /**
+   * The totals a file gives each session and model, for the index: with them a restart attaches a
+   * few numbers per file instead of summing every record again.
+   */
+  partsOfFile(fileId: number): SavedPart[] {
+    const out: SavedPart[] = [];
+    const packed = this.packed.get(fileId);
+    if (packed) {
+      for (const entry of packed.sessions) for (const p of entry.packed.get(fileId) ?? []) out.push(savePart(entry.sessionId, p));
+    }
+    const loose = new Map<string, PackedPart & { sessionId: string }>();
+    for (const r of this.byFile.get(fileId) ?? []) {
+      if (!this.isCounted(r)) continue;
+      const key = `${r.sessionId}\u0000${r.model}`;
+      let p = loose.get(key);
+      if (!p) loose.set(key, (p = { ...emptyTotals(), model: r.model, priced: true, first: Infinity, last: -Infinity, sessionId: r.sessionId }));
+      addRecord(p, r);
+      if (r.costUSD === null) p.priced = false;
+      if (r.timestamp < p.first) p.first = r.timestamp;
+      if (r.timestamp > p.last) p.last = r.timestamp;
+    }
+    for (const p of loose.values()) out.push(savePart(p.sessionId, p));
+    return out;
+  }
+
+  private attachParts(fileId: number, block: PackedRecords, saved: readonly SavedPart[]): void {
+    const bySession = new Map<string, PackedPart[]>();
+    for (const sp of saved) {
+      const [sessionId, model, input, output, cw5, cw1, cr, reasoning, requests, cost, priced, first, last] = sp;
+      const part: PackedPart = {
+        inputTokens: input,
+        outputTokens: output,
+        cacheWrite5mTokens: cw5,
+        cacheWrite1hTokens: cw1,
+        cacheCreationTokens: cw5 + cw1,
+        cacheReadTokens: cr,
+        reasoningOutputTokens: reasoning,
+        totalTokens: input + output + cw5 + cw1 + cr,
+        requests,
+        costUSD: cost,
+        model,
+        priced: priced === 1,
+        first,
+        last,
+      };
+      let list = bySession.get(sessionId);
+      if (!list) bySession.set(sessionId, (list = []));
+      list.push(part);
+    }
+    const sessions: SessionEntry[] = [];
+    for (const [sessionId, parts] of bySession) {
+      const entry = this.session(block.agent, sessionId);
+      entry.packed.set(fileId, parts);
+      sessions.push(entry);
+      this.touch(entry);
+    }
+    this.packed.set(fileId, { block, sessions });
   }
 
   /** Whether a stored record is the counted copy of its request. */

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { PACKED_FIELDS, type Ledger, type PackedKeyIndex, type PackedRecords } from '../ledger/ledger';
+import { PACKED_FIELDS, type Ledger, type PackedKeyIndex, type PackedRecords, type SavedPart } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
 import { writeFileAtomic } from '../util/atomicWrite';
 import type { FileState } from './scanner';
@@ -9,7 +9,7 @@ import type { FileState } from './scanner';
  * restart reads only what changed. Bump FORMAT when parsing rules change: an index written by other
  * rules is rebuilt, never trusted.
  */
-export const INDEX_FORMAT = 8;
+export const INDEX_FORMAT = 9;
 const MAGIC = 0x58494d41; // "AMIX"
 const FIELDS = PACKED_FIELDS;
 
@@ -18,7 +18,7 @@ interface Header {
   savedAt: string;
   /** Fingerprint of the prices the stored costs were computed with. */
   pricing: string;
-  files: Array<Omit<FileState, 'id'> & { id: number; records: number }>;
+  files: Array<Omit<FileState, 'id'> & { id: number; records: number; parts: SavedPart[] }>;
   strings: string[];
   /** Pairs (string index, file id) after the records, sorted by key: every keyed record. */
   keys: number;
@@ -47,7 +47,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   let at = 0;
   files.forEach((f, i) => {
     const block = blocks[i];
-    headerFiles.push({ ...f, records: (block?.count ?? 0) + loose[i].length });
+    headerFiles.push({ ...f, records: (block?.count ?? 0) + loose[i].length, parts: ledger.partsOfFile(f.id) });
     if (block) {
       // Still packed: copy the numbers, re-interning its strings into this index's table.
       const str = (n: number) => (n < 0 ? -1 : intern(block.strings[n]));
@@ -145,14 +145,14 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
       throw new IndexError('index refers to a missing string');
     }
   }
-  const files = header.files.map(({ records: _records, ...f }) => f);
+  const files = header.files.map(({ records: _records, parts: _parts, ...f }) => f);
   onFiles?.(files);
   const costsValid = header.pricing === ledger.pricing;
   for (let i = 0; i < keyPairs.length; i += 2) if (!isString(keyPairs[i], false)) throw new IndexError('index key refers to a missing string');
-  const restored: Array<{ fileId: number; block: PackedRecords }> = [];
+  const restored: Array<{ fileId: number; block: PackedRecords; parts?: SavedPart[] }> = [];
   let at = 0;
   for (const f of header.files) {
-    restored.push({ fileId: f.id, block: { agent: f.agent as AgentId, numbers, start: at, count: f.records, strings, costsValid } });
+    restored.push({ fileId: f.id, block: { agent: f.agent as AgentId, numbers, start: at, count: f.records, strings, costsValid }, parts: validParts(f.parts) });
     at += f.records * FIELDS;
   }
   const keys: PackedKeyIndex = { strings, pairs: keyPairs };
@@ -174,6 +174,17 @@ export function loadIndex(file: string, ledger: Ledger, onFiles?: (files: FileSt
     throw new IndexError(`cannot read the index: ${(error as Error).message}`);
   }
   return decodeIndex(data, ledger, onFiles);
+}
+
+/** Saved parts when they have the expected shape; otherwise the records are summed again. */
+function validParts(parts: unknown): SavedPart[] | undefined {
+  if (!Array.isArray(parts)) return undefined;
+  for (const p of parts) {
+    if (!Array.isArray(p) || p.length !== 13 || typeof p[0] !== 'string' || typeof p[1] !== 'string') return undefined;
+    for (let i = 2; i < 13; i++) if (i !== 9 && typeof p[i] !== 'number') return undefined;
+    if (p[9] !== null && typeof p[9] !== 'number') return undefined;
+  }
+  return parts as SavedPart[];
 }
 
 function align8(n: number): number {

@@ -41,6 +41,11 @@ export interface UsageRecord {
    * price change uses it too.
    */
   readonly provider?: Provider;
+  /**
+   * The counts were estimated (tokenized from logged text), not reported by the provider: shown
+   * as "estimated" wherever they appear.
+   */
+  readonly estimated?: boolean;
 }
 
 /** What an agent did besides spending tokens: the raw material of guards and recaps. */

@@ -193,6 +193,7 @@ function toJson(s: SessionSummary) {
     totalTokens: s.totalTokens,
     costUSD: s.costUSD,
     unpricedModels: s.unpricedModels,
+    estimated: s.estimated,
   };
 }
 
@@ -208,7 +209,7 @@ function table(sessions: SessionSummary[], info: { source: string; date: string 
     grouped(s.outputTokens),
     grouped(s.cacheCreationTokens),
     grouped(s.cacheReadTokens),
-    compactTokens(s.totalTokens),
+    `${s.estimated ? '≈' : ''}${compactTokens(s.totalTokens)}`,
     costCell(s),
   ]);
   const all = emptyTotals();
@@ -227,7 +228,8 @@ function table(sessions: SessionSummary[], info: { source: string; date: string 
   const numeric = new Set([4, 5, 6, 7, 8, 9]);
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   const out = [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(0, -1).map(line), widths.map((w) => '─'.repeat(w)).join('  '), line(rows[rows.length - 1])];
-  return `${out.join('\n')}\nPrices: ${info.source}, data of ${info.date}. "unpriced" models are not in the table and are not counted as $0.\n`;
+  const note = sessions.some((s) => s.estimated) ? ' ≈: estimated from logged text (the agent recorded no counts).' : '';
+  return `${out.join('\n')}\nPrices: ${info.source}, data of ${info.date}. "unpriced" models are not in the table and are not counted as $0.${note}\n`;
 }
 
 function costCell(s: SessionSummary): string {

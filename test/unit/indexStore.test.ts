@@ -3,6 +3,7 @@ import { Ledger } from '../../src/core/ledger/ledger';
 import { createPricer } from '../../src/core/pricing/pricer';
 import { decodeIndex, encodeIndex } from '../../src/core/scan/indexStore';
 import type { FileState } from '../../src/core/scan/scanner';
+import { meterView } from '../../src/core/meter/meterView';
 
 describe('persisted index', () => {
   const file: FileState = { id: 1, path: '/logs/ui_messages.json', agent: 'cline', size: 10, mtimeMs: 1, ino: 1, offset: 10, parserState: undefined, skips: {} };
@@ -32,5 +33,25 @@ describe('persisted index', () => {
     decodeIndex(data, repriced);
     assert.ok(Math.abs(repriced.summaries()[0].costUSD! - expected) < 1e-12, `re-priced as Anthropic: ${repriced.summaries()[0].costUSD}`);
     assert.equal(repriced.sessionRecords('cline', 'task-1')[0].provider, 'anthropic');
+  });
+});
+
+describe('estimated counts', () => {
+  it('carry their mark through the ledger, the index and the meter', () => {
+    const ledger = new Ledger(createPricer());
+    const base = { agent: 'claude-code' as const, sessionId: 's', timestamp: Date.UTC(2026, 10, 1), model: 'claude-sonnet-4-5-20250929', outputTokens: 10, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheReadTokens: 0, reasoningOutputTokens: 0 };
+    ledger.add({ ...base, key: 'a', inputTokens: 100 }, 1);
+    assert.equal(ledger.summaries()[0].estimated, false);
+    ledger.add({ ...base, key: 'b', inputTokens: 50, estimated: true }, 1);
+    assert.equal(ledger.summaries()[0].estimated, true);
+    const restored = new Ledger(createPricer());
+    decodeIndex(encodeIndex([{ id: 1, path: '/l.jsonl', agent: 'claude-code', size: 1, mtimeMs: 1, ino: 1, offset: 1, parserState: undefined, skips: {} }], ledger), restored);
+    const [s] = restored.summaries();
+    assert.equal(s.estimated, true, 'packed after a restart');
+    assert.equal(s.totalTokens, 170);
+    const view = meterView({ now: Date.UTC(2026, 10, 1), numbers: { ...s, sessions: [], unpricedModels: [] }, warningAt: 80, errorAt: 100 });
+    assert.match(view.text, /^\$\(pulse\) ≈\$[\d.]+ today · ≈170$/);
+    assert.match(view.tooltip, /\(estimated\)/);
+    assert.equal(restored.sessionRecords('claude-code', 's').filter((r) => r.estimated).length, 1, 'unpacked records keep the mark');
   });
 });

@@ -29,10 +29,14 @@ export interface ModelTotals extends Totals {
   readonly model: string;
   /** False when any request of the model could not be priced (costUSD then covers the rest). */
   priced: boolean;
+  /** True when some of its counts were estimated from logged text, not reported. */
+  estimated?: boolean;
 }
 
 /** One agent session, in the shape the CLI prints (ccusage's field meanings). */
 export interface SessionSummary extends Totals {
+  /** Some counts were estimated from logged text (Copilot Chat without recorded usage). */
+  readonly estimated: boolean;
   readonly agent: AgentId;
   readonly sessionId: string;
   readonly cwd: string | undefined;
@@ -129,16 +133,17 @@ export interface PackedRecords {
  * cache reads, reasoning, requests, dollars (null: none priced), 1 when every request was priced,
  * first and last timestamps.
  */
-export type SavedPart = [string, string, number, number, number, number, number, number, number, number | null, number, number, number];
+export type SavedPart = [string, string, number, number, number, number, number, number, number, number | null, number, number, number, number];
 
 function savePart(sessionId: string, p: PackedPart): SavedPart {
-  return [sessionId, p.model, p.inputTokens, p.outputTokens, p.cacheWrite5mTokens, p.cacheWrite1hTokens, p.cacheReadTokens, p.reasoningOutputTokens, p.requests, p.costUSD, p.priced ? 1 : 0, p.first, p.last];
+  return [sessionId, p.model, p.inputTokens, p.outputTokens, p.cacheWrite5mTokens, p.cacheWrite1hTokens, p.cacheReadTokens, p.reasoningOutputTokens, p.requests, p.costUSD, p.priced ? 1 : 0, p.first, p.last, p.estimated ? 1 : 0];
 }
 
 /** The totals one packed file gives one session for one model. */
 interface PackedPart extends Totals {
   readonly model: string;
   priced: boolean;
+  estimated: boolean;
   first: number;
   last: number;
 }
@@ -259,6 +264,7 @@ export class Ledger {
       reasoningOutputTokens: r.reasoningOutputTokens,
       speed: r.speed,
       provider: r.provider,
+      estimated: r.estimated,
       fileId,
       totalTokens: r.inputTokens + r.outputTokens + r.cacheWrite5mTokens + r.cacheWrite1hTokens + r.cacheReadTokens,
       costUSD: knownCost !== undefined ? knownCost : priceOf(this.pricer, r.provider ?? PROVIDER[r.agent], r.model, r, r.timestamp, r.speed),
@@ -335,9 +341,10 @@ export class Ledger {
       if (!this.isCounted(r)) continue;
       const key = `${r.sessionId}\u0000${r.model}`;
       let p = loose.get(key);
-      if (!p) loose.set(key, (p = { ...emptyTotals(), model: r.model, priced: true, first: Infinity, last: -Infinity, sessionId: r.sessionId }));
+      if (!p) loose.set(key, (p = { ...emptyTotals(), model: r.model, priced: true, estimated: false, first: Infinity, last: -Infinity, sessionId: r.sessionId }));
       addRecord(p, r);
       if (r.costUSD === null) p.priced = false;
+      if (r.estimated) p.estimated = true;
       if (r.timestamp < p.first) p.first = r.timestamp;
       if (r.timestamp > p.last) p.last = r.timestamp;
     }
@@ -348,7 +355,7 @@ export class Ledger {
   private attachParts(fileId: number, block: PackedRecords, saved: readonly SavedPart[]): void {
     const bySession = new Map<string, PackedPart[]>();
     for (const sp of saved) {
-      const [sessionId, model, input, output, cw5, cw1, cr, reasoning, requests, cost, priced, first, last] = sp;
+      const [sessionId, model, input, output, cw5, cw1, cr, reasoning, requests, cost, priced, first, last, estimated] = sp;
       const part: PackedPart = {
         inputTokens: input,
         outputTokens: output,
@@ -362,6 +369,7 @@ export class Ledger {
         costUSD: cost,
         model,
         priced: priced === 1,
+        estimated: estimated === 1,
         first,
         last,
       };
@@ -424,14 +432,15 @@ export class Ledger {
         const provider = own >= 0 ? (strings[own] as Provider) : PROVIDER[agent];
         numbers[at + 11] = priceOf(this.pricer, provider, strings[numbers[at + 1]], usage, numbers[at + 2], sp < 0 ? undefined : strings[sp]) ?? NaN;
       }
-      if (numbers[at + 13] !== 1) continue; // a copy another file's record beat
+      const flags = numbers[at + 13];
+      if ((flags & 1) === 0) continue; // a copy another file's record beat
       const s = numbers[at];
       const m = numbers[at + 1];
       if (s !== lastS || m !== lastM || !part) {
         let bySession = parts.get(s);
         if (!bySession) parts.set(s, (bySession = new Map()));
         part = bySession.get(m);
-        if (!part) bySession.set(m, (part = { ...emptyTotals(), model: strings[m], priced: true, first: Infinity, last: -Infinity }));
+        if (!part) bySession.set(m, (part = { ...emptyTotals(), model: strings[m], priced: true, estimated: false, first: Infinity, last: -Infinity }));
         lastS = s;
         lastM = m;
       }
@@ -450,6 +459,7 @@ export class Ledger {
       part.totalTokens += input + output + cw5 + cw1 + cr;
       part.requests += 1;
       const cost = numbers[at + 11];
+      if (flags & 2) part.estimated = true;
       if (Number.isNaN(cost)) part.priced = false;
       else part.costUSD = (part.costUSD ?? 0) + cost;
       const ts = numbers[at + 2];
@@ -507,6 +517,7 @@ export class Ledger {
           reasoningOutputTokens: numbers[at + 8],
           speed: speed < 0 ? undefined : strings[speed],
           provider: provider < 0 ? undefined : (strings[provider] as Provider),
+          estimated: (numbers[at + 13] & 2) !== 0 ? true : undefined,
         },
         fileId,
         block.costsValid ? (Number.isNaN(cost) ? null : cost) : undefined,
@@ -611,6 +622,7 @@ function summarise(entry: SessionEntry): SessionSummary {
     addRecord(m, r);
     // A known model can still be unpriced for a request (fast mode without fast rates).
     if (r.costUSD === null) m.priced = false;
+    if (r.estimated) m.estimated = true;
     if (r.timestamp < first) first = r.timestamp;
     if (r.timestamp > last) last = r.timestamp;
   }
@@ -621,6 +633,7 @@ function summarise(entry: SessionEntry): SessionSummary {
       if (!m) byModel.set(p.model, (m = { ...emptyTotals(), model: p.model, priced: true }));
       mergeTotals(m, p);
       if (!p.priced) m.priced = false;
+      if (p.estimated) m.estimated = true;
       if (p.first < first) first = p.first;
       if (p.last > last) last = p.last;
     }
@@ -635,6 +648,7 @@ function summarise(entry: SessionEntry): SessionSummary {
     lastActivity: last,
     models,
     unpricedModels: models.filter((m) => !byModel.get(m)!.priced),
+    estimated: [...byModel.values()].some((m) => m.estimated === true),
     byModel: [...byModel.values()].sort((a, b) => (b.costUSD ?? 0) - (a.costUSD ?? 0) || b.totalTokens - a.totalTokens),
   };
 }

@@ -59,8 +59,10 @@ const ICON = '$(pulse)';
 /** Everything the status bar shows, computed without the editor so it can be tested as data. */
 export function meterView(input: MeterInput): MeterView {
   const { numbers, task } = input;
-  const cost = costText(numbers);
-  const tokens = compactTokens(numbers.totalTokens);
+  // Counts tokenized from logged text, not reported by the provider, are marked "≈".
+  const estimated = numbers.byModel.some((m) => m.estimated === true);
+  const cost = `${estimated ? '≈' : ''}${costText(numbers)}`;
+  const tokens = `${estimated ? '≈' : ''}${compactTokens(numbers.totalTokens)}`;
   let text: string;
   let aria: string;
   let severity: Severity = 'none';
@@ -112,11 +114,12 @@ function tooltip(input: MeterInput): string {
   }
   if (n.requests) {
     lines.push('| Model | Tokens | Cost |', '|---|---:|---:|');
-    for (const m of n.byModel) lines.push(`| ${escapeMarkdown(m.model)} | ${compactTokens(m.totalTokens)} | ${m.priced ? dollars(m.costUSD) : 'unpriced'} |`);
+    for (const m of n.byModel) lines.push(`| ${escapeMarkdown(m.model)}${m.estimated ? ' (estimated)' : ''} | ${compactTokens(m.totalTokens)} | ${m.priced ? dollars(m.costUSD) : 'unpriced'} |`);
     lines.push('');
     const cacheable = n.inputTokens + n.cacheCreationTokens + n.cacheReadTokens;
     if (cacheable > 0) lines.push(`Cache hit rate: ${((n.cacheReadTokens / cacheable) * 100).toFixed(0)}% · ${n.requests} requests`);
     if (n.unpricedModels.length) lines.push(`Unpriced (not in the price table, not counted as $0): ${n.unpricedModels.map(escapeMarkdown).join(', ')}`);
+    if (n.byModel.some((m) => m.estimated)) lines.push('≈ Estimated: some counts were tokenized from the logged text because the agent recorded none.');
     lines.push('', `Sessions counted (${n.sessions.length}):`);
     for (const s of [...n.sessions].sort((a, b) => b.lastActivity - a.lastActivity).slice(0, 8)) {
       lines.push(`- ${s.agent} \`${s.sessionId.slice(0, 8)}\` started ${clock(s.firstActivity, now)}, last activity ${ago(now - s.lastActivity)}`);

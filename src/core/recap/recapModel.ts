@@ -97,7 +97,7 @@ export function recapModel(input: RecapInput): RecapModel {
     requests: numbers.requests,
     tokens: tokensOf(numbers),
     cacheHitRate: cacheHitRate(numbers),
-    byModel: numbers.byModel.map((m) => ({ model: m.model, costUSD: m.costUSD, priced: m.priced, requests: m.requests, tokens: tokensOf(m) })),
+    byModel: numbers.byModel.map((m) => ({ model: m.model, costUSD: m.costUSD, priced: m.priced, ...(m.estimated ? { estimated: true } : {}), requests: m.requests, tokens: tokensOf(m) })),
     delivered: {
       git,
       commits,

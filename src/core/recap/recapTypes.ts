@@ -74,7 +74,7 @@ export const recapModelSchema = z.object({
   tokens: tokensByKindSchema,
   /** Cache reads over all prompt tokens (input + cache writes + cache reads); null without prompts. */
   cacheHitRate: z.number().nullable(),
-  byModel: z.array(z.object({ model: z.string(), costUSD: usd, priced: z.boolean(), requests: count, tokens: tokensByKindSchema })),
+  byModel: z.array(z.object({ model: z.string(), costUSD: usd, priced: z.boolean(), estimated: z.boolean().optional(), requests: count, tokens: tokensByKindSchema })),
   /** Outcome per dollar: what git shows since the start, divided into the cost. */
   delivered: z.object({
     git: gitOutcomeSchema,

@@ -199,7 +199,7 @@ export function renderRecap(m: RecapModel): VNode[] {
       table(
         'By model',
         ['Model', 'Requests', 'Input', 'Output', 'Cache write', 'Cache read', 'Cost'],
-        m.byModel.map((x) => [x.model, grouped(x.requests), grouped(x.tokens.input), grouped(x.tokens.output), grouped(x.tokens.cacheWrite), grouped(x.tokens.cacheRead), x.priced ? dollars(x.costUSD) : x.costUSD === null ? 'unpriced' : `${dollars(x.costUSD)} + unpriced`]),
+        m.byModel.map((x) => [x.estimated ? `${x.model} (estimated)` : x.model, grouped(x.requests), grouped(x.tokens.input), grouped(x.tokens.output), grouped(x.tokens.cacheWrite), grouped(x.tokens.cacheRead), x.priced ? dollars(x.costUSD) : x.costUSD === null ? 'unpriced' : `${dollars(x.costUSD)} + unpriced`]),
       ),
     ]),
     h('section', { 'aria-labelledby': 'where-h' }, [

@@ -9,7 +9,7 @@ import type { FileState } from './scanner';
  * restart reads only what changed. Bump FORMAT when parsing rules change: an index written by other
  * rules is rebuilt, never trusted.
  */
-export const INDEX_FORMAT = 9;
+export const INDEX_FORMAT = 10;
 const MAGIC = 0x58494d41; // "AMIX"
 const FIELDS = PACKED_FIELDS;
 
@@ -76,7 +76,8 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
       numbers[at++] = r.key ? intern(r.key) : -1;
       numbers[at++] = r.costUSD === null ? NaN : r.costUSD;
       numbers[at++] = r.provider === undefined ? -1 : intern(r.provider);
-      numbers[at++] = ledger.isCounted(r) ? 1 : 0;
+      // Flags: 1 = the counted copy of its request, 2 = estimated counts.
+      numbers[at++] = (ledger.isCounted(r) ? 1 : 0) | (r.estimated ? 2 : 0);
     }
   });
   // Every record's key with its file, sorted, for binary search after a restart.
@@ -180,8 +181,8 @@ export function loadIndex(file: string, ledger: Ledger, onFiles?: (files: FileSt
 function validParts(parts: unknown): SavedPart[] | undefined {
   if (!Array.isArray(parts)) return undefined;
   for (const p of parts) {
-    if (!Array.isArray(p) || p.length !== 13 || typeof p[0] !== 'string' || typeof p[1] !== 'string') return undefined;
-    for (let i = 2; i < 13; i++) if (i !== 9 && typeof p[i] !== 'number') return undefined;
+    if (!Array.isArray(p) || p.length !== 14 || typeof p[0] !== 'string' || typeof p[1] !== 'string') return undefined;
+    for (let i = 2; i < 14; i++) if (i !== 9 && typeof p[i] !== 'number') return undefined;
     if (p[9] !== null && typeof p[9] !== 'number') return undefined;
   }
   return parts as SavedPart[];

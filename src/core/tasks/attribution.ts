@@ -129,7 +129,7 @@ export function workspaceSpendToday(
 /** Totals, by model and by session, of grouped records. */
 export function aggregate(groups: ReadonlyArray<{ session: SessionRef; records: readonly LedgerRecord[] }>): UsageNumbers {
   const totals = emptyTotals();
-  const byModel = new Map<string, Totals & { model: string; priced: boolean }>();
+  const byModel = new Map<string, Totals & { model: string; priced: boolean; estimated?: boolean }>();
   const shares: SessionShare[] = [];
   let first = Infinity;
   let last = -Infinity;
@@ -146,6 +146,7 @@ export function aggregate(groups: ReadonlyArray<{ session: SessionRef; records: 
       // Per record, not per model: a known model's request can still be unpriced (fast mode
       // without an override), and then the dollars are a lower bound.
       if (r.costUSD === null) m.priced = false;
+      if (r.estimated) m.estimated = true;
       sFirst = Math.min(sFirst, r.timestamp);
       sLast = Math.max(sLast, r.timestamp);
     }

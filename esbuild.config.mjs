@@ -28,6 +28,9 @@ const builds = [
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: ['zod'], minify: true },
   // The Claude Code stop hook: started on every tool call, so tiny and dependency-free.
   { ...common, entryPoints: ['src/hook/preToolUse.ts'], outfile: 'dist/agent-meter-hook.js', minify: true, sourcemap: false },
+  // Estimate Tokens: js-tiktoken with the o200k_base ranks (2.3 MB), required only when the command
+  // runs so activation never parses it. Minified, no source map (the ranks are one long string).
+  { ...common, entryPoints: ['src/core/estimate/tokenizer.ts'], outfile: 'dist/tokenizer.js', minify: true, sourcemap: false },
 ];
 // The recap page runs in the webview (a browser): no Node, no vscode.
 if (existsSync('src/webview/main.ts')) {

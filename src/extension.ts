@@ -4,6 +4,7 @@ import { inWorkspace } from './core/tasks/attribution';
 import { registerCommands } from './host/commands';
 import { readSettings, type Settings } from './host/config';
 import { EngineService } from './host/engineService';
+import { registerEstimateTokens } from './host/estimateTokens';
 import { COMMANDS, CONTEXT, SECTION } from './host/ids';
 import { DisposableStore } from './host/lifecycle';
 import { MeterController } from './host/meterController';
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): AgentMeterApi {
   const stopHook = store.add(new StopHookService(context.extensionPath, storageDir, context.workspaceState, tasks, meter, guard, log, folders));
   const showRecap = (taskId?: string) => void vscode.commands.executeCommand('agentMeter.internal.openRecap', taskId);
   for (const d of registerCommands({ engine, tasks, meter, guard, stopHook, log, settings: () => settings, showRecap })) store.add(d);
+  store.add(registerEstimateTokens({ engine, folders, settings: () => settings, log }));
   for (const d of registerRecap({ engine, tasks, log, extensionUri: context.extensionUri })) store.add(d);
   store.add(new SessionPrompt(engine, tasks, context.workspaceState, () => settings, (cwd) => inWorkspace(cwd, folders())));
 

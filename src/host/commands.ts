@@ -163,7 +163,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (pick) await vscode.commands.executeCommand(pick.command);
   };
 
-  const table: Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: unknown[]) => unknown> = {
+  // Estimate Tokens registers its own two commands (host/estimateTokens.ts).
+  const table: Record<Exclude<(typeof COMMANDS)[keyof typeof COMMANDS], typeof COMMANDS.estimateSelection | typeof COMMANDS.estimateFile>, (...args: unknown[]) => unknown> = {
     [COMMANDS.startTask]: startTask,
     [COMMANDS.finishTask]: finishTask,
     [COMMANDS.editBudget]: editBudget,

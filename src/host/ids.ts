@@ -16,6 +16,8 @@ export const COMMANDS = {
   meterMenu: 'agentMeter.meterMenu',
   enableStopHook: 'agentMeter.enableStopHook',
   removeStopHook: 'agentMeter.removeStopHook',
+  estimateSelection: 'agentMeter.estimateSelectionTokens',
+  estimateFile: 'agentMeter.estimateFileTokens',
 } as const satisfies Record<string, `agentMeter.${string}`>;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * agent-meter: the headless face of the engine. Reads the same logs as the extension, offline.
- *   agent-meter sessions [--json] [--since YYYY-MM-DD] [--agent claude|codex|gemini|cline|roo|kilo] [--state-dir DIR]
+ *   agent-meter sessions [--json] [--since YYYY-MM-DD] [--agent claude|codex|gemini|cline|roo|kilo|opencode|copilot] [--state-dir DIR]
  *                        [--no-cache] [--price-overrides FILE] [--verbose]
  */
 import * as fs from 'node:fs';
@@ -23,7 +23,7 @@ Commands:
 Options:
   --json              Machine-readable output
   --since YYYY-MM-DD  Only usage on or after this date (local time)
-  --agent NAME        claude, codex, gemini, cline, roo or kilo (default: all)
+  --agent NAME        claude, codex, gemini, cline, roo, kilo, opencode or copilot (default: all)
   --state-dir DIR     Where the incremental index lives (env AGENT_METER_STATE_DIR;
                       default: the OS cache folder)
   --no-cache          Ignore and do not write the index (a cold scan)
@@ -46,6 +46,9 @@ const AGENT_ALIASES: Readonly<Record<string, AgentId>> = {
   'roo-code': 'roo-code',
   kilo: 'kilo-code',
   'kilo-code': 'kilo-code',
+  opencode: 'opencode',
+  copilot: 'copilot-chat',
+  'copilot-chat': 'copilot-chat',
 };
 
 interface Args {
@@ -83,7 +86,7 @@ function parseArgs(argv: string[]): Args {
       case '--agent': {
         const v = value(i++, a);
         const agent = AGENT_ALIASES[v];
-        if (!agent) throw new UsageError(`--agent is claude, codex, gemini, cline, roo or kilo, not "${v}"`);
+        if (!agent) throw new UsageError(`--agent is claude, codex, gemini, cline, roo, kilo, opencode or copilot, not "${v}"`);
         args.agents = [agent];
         break;
       }

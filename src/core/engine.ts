@@ -9,11 +9,13 @@ import { Scanner, type FileState, type ScanStats } from './scan/scanner';
 import { claudeSource } from './sources/claude/claudeSource';
 import { clineSource, kiloCodeSource, rooCodeSource } from './sources/cline/clineSource';
 import { codexSource } from './sources/codex/codexSource';
+import { copilotEmptyWindowSource, copilotWorkspaceSource } from './sources/copilot/copilotSource';
 import { geminiDocumentSource, geminiLogSource } from './sources/gemini/geminiSource';
+import { opencodeDbSource, opencodeStorageSource } from './sources/opencode/opencodeSource';
 import type { AgentSource, SourceEnv } from './sources/source';
 import type { ActivityEvent, AgentId } from './sources/types';
 
-export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, geminiDocumentSource, geminiLogSource, clineSource, rooCodeSource, kiloCodeSource];
+export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, geminiDocumentSource, geminiLogSource, clineSource, rooCodeSource, kiloCodeSource, opencodeStorageSource, opencodeDbSource, copilotWorkspaceSource, copilotEmptyWindowSource];
 
 /**
  * 64 MiB: below it a second thread's start (~30 ms) and the hand-over of records cost more than

@@ -79,6 +79,8 @@ const AGENT_NAMES: Record<AgentId, string> = {
   cline: 'Cline',
   'roo-code': 'Roo Code',
   'kilo-code': 'Kilo Code',
+  opencode: 'OpenCode',
+  'copilot-chat': 'GitHub Copilot Chat',
 };
 
 /** `Claude Code session 1a2b3c4d`: enough of the id to find it in a list. */

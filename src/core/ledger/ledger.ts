@@ -55,6 +55,9 @@ const PROVIDER: Record<AgentId, Provider | undefined> = {
   cline: undefined,
   'roo-code': undefined,
   'kilo-code': undefined,
+  // Per record: OpenCode from the message's providerID; Copilot Chat is billed by subscription.
+  opencode: undefined,
+  'copilot-chat': undefined,
 };
 
 function priceOf(pricer: Pricer, provider: Provider | undefined, model: string, usage: TokenUsage, at: number, speed: string | undefined): number | null {

@@ -330,7 +330,7 @@ export class Scanner {
    */
   private readDocument(source: AgentSource, state: FileState, fd: number, size: number, stats: ScanStats): void {
     this.stats = stats;
-    const limit = this.options.maxLineBytes ?? MAX_LINE_BYTES;
+    const limit = this.options.maxLineBytes ?? source.maxDocumentBytes ?? MAX_LINE_BYTES;
     if (size > limit) {
       this.skip(stats, state, { reason: 'line-too-long', file: state.path, detail: `document over ${limit} bytes` });
       return;
@@ -389,10 +389,16 @@ export class Scanner {
     return parser;
   }
 
-  /** Tells the ledger which folder a file's session works in (parsers keep sessionId and cwd). */
+  /**
+   * Tells the ledger which folder a file's sessions work in: parsers keep `sessionId` and `cwd`,
+   * or `sessions: [{ sessionId, cwd }]` when one file holds many (a database).
+   */
   private noteSession(state: FileState): void {
-    const ps = state.parserState as { sessionId?: string; cwd?: string } | undefined;
+    const ps = state.parserState as { sessionId?: string; cwd?: string; sessions?: Array<{ sessionId?: unknown; cwd?: unknown }> } | undefined;
     if (ps?.sessionId && ps.cwd) this.options.ledger.setSessionCwd(state.agent, ps.sessionId, ps.cwd);
+    if (Array.isArray(ps?.sessions)) {
+      for (const s of ps.sessions) if (typeof s?.sessionId === 'string' && typeof s.cwd === 'string') this.options.ledger.setSessionCwd(state.agent, s.sessionId, s.cwd);
+    }
   }
 
   private forget(state: FileState, stats: ScanStats): void {

@@ -7,6 +7,8 @@ const NAMES: Readonly<Record<string, string>> = {
   cline: 'Cline',
   'roo-code': 'Roo Code',
   'kilo-code': 'Kilo Code',
+  opencode: 'OpenCode',
+  'copilot-chat': 'GitHub Copilot Chat',
 };
 
 /** How an agent is named to a person. */

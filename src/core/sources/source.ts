@@ -33,6 +33,11 @@ export interface AgentSource {
    * previous parse's. The parser gets the previous parse's saved state (to emit activity once).
    */
   readonly mode?: 'append' | 'document';
+  /**
+   * Largest document read whole (document mode); MAX_LINE_BYTES (64 MiB) by default. A SQLite
+   * database grows past that (134 MB reported for OpenCode) and is worth reading.
+   */
+  readonly maxDocumentBytes?: number;
   /** Folders to search, most specific setting first; missing folders are fine. */
   roots(env: SourceEnv): string[];
   /** Whether a path below a root is one of this agent's logs. */

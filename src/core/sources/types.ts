@@ -5,10 +5,10 @@ import type { Provider } from '../pricing/pricer';
  * recap) speaks only these types, so a new agent needs nothing but a folder under `sources/`.
  */
 
-export type AgentId = 'claude-code' | 'codex' | 'gemini-cli' | 'cline' | 'roo-code' | 'kilo-code';
+export type AgentId = 'claude-code' | 'codex' | 'gemini-cli' | 'cline' | 'roo-code' | 'kilo-code' | 'opencode' | 'copilot-chat';
 
 /** A tuple, so schemas can use it directly: `z.enum(AGENT_IDS)`. */
-export const AGENT_IDS = ['claude-code', 'codex', 'gemini-cli', 'cline', 'roo-code', 'kilo-code'] as const satisfies readonly AgentId[];
+export const AGENT_IDS = ['claude-code', 'codex', 'gemini-cli', 'cline', 'roo-code', 'kilo-code', 'opencode', 'copilot-chat'] as const satisfies readonly AgentId[];
 
 /** One billed model request, in tokens, as the provider reported it. */
 export interface UsageRecord {

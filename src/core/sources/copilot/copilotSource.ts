@@ -1,0 +1,278 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { editorUserDirs } from '../cline/clineSource';
+import type { AgentSource, FileParser, SourceEnv } from '../source';
+import type { ParseSink } from '../types';
+
+/**
+ * GitHub Copilot Chat in VS Code-family editors. The editor itself (not the extension) stores each
+ * chat session under `<user dir>/User/workspaceStorage/<workspace id>/chatSessions/`, and chats of a
+ * window with no folder under `User/globalStorage/emptyWindowChatSessions/`, in two formats:
+ * - `<sessionId>.json`: one ISerializableChatData document (`requests[]`) rewritten whole;
+ * - `<sessionId>.jsonl` (newer editors): an ObjectMutationLog (vscode `chat/common/model/
+ *   objectMutationLog.ts`): a `{"kind":0,"v":…}` line with the whole session, then `kind` 1 (set
+ *   the value at path `k`), 2 (push `v` onto the array at `k`, first cutting it to `i` when given)
+ *   and 3 (delete `k`). The editor rewrites it whole after 512 entries, so it is read as a
+ *   document too (re-read whole on change), not by byte offset.
+ * One record per request (`copilot:<sessionId>:<requestId>`). Counts come from the Copilot
+ * extension's result metadata (`result.metadata.promptTokens` / `outputTokens`, vscode-copilot-chat
+ * `IResultMetadata`); a request without them is estimated with o200k_base over its message and
+ * response text and marked `estimated`. Copilot bills by subscription: no provider, so unpriced.
+ */
+function workspaceRoots(env: SourceEnv): string[] {
+  return editorUserDirs(env).map((dir) => path.join(dir, 'User', 'workspaceStorage'));
+}
+
+/** `<workspace id>/chatSessions/<sessionId>.json[l]` below `User/workspaceStorage`. */
+export const copilotWorkspaceSource: AgentSource = {
+  agent: 'copilot-chat',
+  mode: 'document',
+  roots: workspaceRoots,
+  isLogFile(relativePath: string): boolean {
+    const parts = relativePath.split(/[\\/]/);
+    return parts.length === 3 && parts[1] === 'chatSessions' && /\.jsonl?$/.test(parts[2]);
+  },
+  createParser(file, sink) {
+    return new CopilotParser(file, sink, workspaceFolder(path.join(path.dirname(path.dirname(file)), 'workspace.json')));
+  },
+};
+
+/** `<sessionId>.json[l]` below `User/globalStorage/emptyWindowChatSessions` (no folder open). */
+export const copilotEmptyWindowSource: AgentSource = {
+  agent: 'copilot-chat',
+  mode: 'document',
+  roots: (env) => editorUserDirs(env).map((dir) => path.join(dir, 'User', 'globalStorage', 'emptyWindowChatSessions')),
+  isLogFile: (relativePath) => !/[\\/]/.test(relativePath) && /\.jsonl?$/.test(relativePath),
+  createParser(file, sink) {
+    return new CopilotParser(file, sink, undefined);
+  },
+};
+
+/**
+ * The folder of a workspaceStorage entry: its `workspace.json` holds `folder` (a URI), or for a
+ * multi-root window `workspace` (the `.code-workspace` file, whose folder is used). Remote URIs
+ * (`vscode-remote://…`) name no local folder: undefined.
+ */
+export function workspaceFolder(file: string): string | undefined {
+  let doc: { folder?: unknown; workspace?: unknown };
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof doc;
+  } catch {
+    return undefined;
+  }
+  try {
+    if (typeof doc.folder === 'string' && doc.folder.startsWith('file:')) return fileURLToPath(doc.folder);
+    if (typeof doc.workspace === 'string' && doc.workspace.startsWith('file:')) return path.dirname(fileURLToPath(doc.workspace));
+  } catch {
+    // not a path on this machine
+  }
+  return undefined;
+}
+
+interface CopilotState {
+  sessionId?: string;
+  cwd?: string;
+}
+
+class CopilotParser implements FileParser {
+  private sessionId: string;
+
+  constructor(
+    private readonly file: string,
+    private readonly sink: ParseSink,
+    private readonly cwd: string | undefined,
+  ) {
+    this.sessionId = path.basename(file).replace(/\.jsonl?$/, '');
+  }
+
+  saveState(): CopilotState {
+    return { sessionId: this.sessionId, cwd: this.cwd };
+  }
+
+  parse(buf: Buffer, end: number): number {
+    const session = this.file.endsWith('.jsonl') ? this.replay(buf.toString('utf8', 0, end)) : this.document(buf.toString('utf8', 0, end));
+    if (!session) return 0;
+    if (!Array.isArray(session.requests)) {
+      this.sink.skip({ reason: 'not-an-object', file: this.file, offset: 0, detail: 'no requests array' });
+      return 0;
+    }
+    if (typeof session.sessionId === 'string' && session.sessionId) this.sessionId = session.sessionId;
+    const fallbackTime = num(session.lastMessageDate) ?? num(session.creationDate);
+    for (const raw of session.requests as unknown[]) {
+      if (typeof raw === 'object' && raw !== null) this.request(raw as Record<string, unknown>, fallbackTime);
+    }
+    return end;
+  }
+
+  private document(text: string): Record<string, unknown> | undefined {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      this.sink.skip({ reason: 'malformed-json', file: this.file, offset: 0, detail: 'not a complete JSON document' });
+      return undefined;
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      this.sink.skip({ reason: 'not-an-object', file: this.file, offset: 0, detail: 'not a session object' });
+      return undefined;
+    }
+    return doc as Record<string, unknown>;
+  }
+
+  /** Rebuilds the session from its mutation log; a line that does not parse fails the whole read. */
+  private replay(text: string): Record<string, unknown> | undefined {
+    let state: unknown;
+    let offset = 0;
+    for (const line of text.split('\n')) {
+      const at = offset;
+      offset += Buffer.byteLength(line) + 1;
+      if (!line.trim()) continue;
+      let entry: { kind?: unknown; k?: unknown; v?: unknown; i?: unknown };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        // A line still being written: keep the last good read until the editor finishes it.
+        this.sink.skip({ reason: 'malformed-json', file: this.file, offset: at, detail: 'mutation log line' });
+        return undefined;
+      }
+      if (entry.kind === 0) state = entry.v;
+      else if (state !== undefined && Array.isArray(entry.k) && entry.k.length > 0) applyMutation(state, entry.kind, entry.k as Array<string | number>, entry.v, entry.i);
+    }
+    if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+      this.sink.skip({ reason: 'not-an-object', file: this.file, offset: 0, detail: 'no initial session line' });
+      return undefined;
+    }
+    return state as Record<string, unknown>;
+  }
+
+  private request(r: Record<string, unknown>, fallbackTime: number | undefined): void {
+    const requestId = typeof r.requestId === 'string' ? r.requestId : undefined;
+    const timestamp = num(r.timestamp) ?? fallbackTime;
+    if (!requestId || timestamp === undefined) {
+      this.sink.skip({ reason: 'bad-usage', file: this.file, detail: requestId ? `request ${requestId} has no timestamp` : 'request without requestId' });
+      return;
+    }
+    const result = obj(r.result);
+    if (!result && !Array.isArray(r.response)) return; // still waiting for its first answer
+    const metadata = obj(result?.metadata);
+    const model = str(metadata?.resolvedModel) ?? str(r.modelId)?.replace(/^copilot\//, '') ?? 'unknown';
+    const prompt = count(metadata?.promptTokens);
+    const output = count(metadata?.outputTokens);
+    let input: number;
+    let out: number;
+    let estimated = false;
+    if (prompt !== undefined && output !== undefined) {
+      input = prompt;
+      out = output;
+    } else {
+      const counter = tokenCounter();
+      if (!counter) {
+        this.sink.skip({ reason: 'bad-usage', file: this.file, detail: `request ${requestId}: no counts and no tokenizer to estimate them` });
+        return;
+      }
+      input = counter(messageText(r.message));
+      out = counter(responseText(r.response));
+      estimated = true;
+    }
+    if (input + out === 0) return;
+    this.sink.usage({
+      agent: 'copilot-chat',
+      sessionId: this.sessionId,
+      key: `copilot:${this.sessionId}:${requestId}`,
+      timestamp,
+      model,
+      inputTokens: input,
+      outputTokens: out,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
+      cacheReadTokens: 0,
+      reasoningOutputTokens: 0,
+      ...(estimated ? { estimated: true } : {}),
+    });
+  }
+}
+
+/** One mutation of vscode's ObjectMutationLog (`_applySet`, `_applyPush`). */
+function applyMutation(state: unknown, kind: unknown, k: Array<string | number>, v: unknown, i: unknown): void {
+  let target = state as Record<string | number, unknown>;
+  for (const key of k.slice(0, -1)) {
+    const next = target[key];
+    if (typeof next !== 'object' || next === null) return;
+    target = next as Record<string | number, unknown>;
+  }
+  const last = k[k.length - 1];
+  if (kind === 1) target[last] = v;
+  else if (kind === 3) delete target[last];
+  else if (kind === 2) {
+    const list = Array.isArray(target[last]) ? (target[last] as unknown[]) : [];
+    if (typeof i === 'number') list.length = Math.min(list.length, i);
+    if (Array.isArray(v)) list.push(...(v as unknown[]));
+    target[last] = list;
+  }
+}
+
+/** The request as typed: `message.text`, or a plain string in old files. */
+function messageText(message: unknown): string {
+  if (typeof message === 'string') return message;
+  return str(obj(message)?.text) ?? '';
+}
+
+/**
+ * The response's text: markdown parts (`{value}` without `kind`, or `kind:"markdownContent"` with
+ * `content.value`) and thinking parts (`kind:"thinking"`, `value` a string or strings), which are
+ * billed as output. Tool invocations and edits carry no model text of their own here.
+ */
+function responseText(response: unknown): string {
+  if (!Array.isArray(response)) return '';
+  let text = '';
+  for (const raw of response as unknown[]) {
+    const p = obj(raw);
+    if (!p) continue;
+    if (p.kind === undefined && typeof p.value === 'string') text += p.value;
+    else if (p.kind === 'markdownContent') text += str(obj(p.content)?.value) ?? '';
+    else if (p.kind === 'thinking') text += Array.isArray(p.value) ? p.value.filter((s) => typeof s === 'string').join('') : (str(p.value) ?? '');
+  }
+  return text;
+}
+
+type Counter = (text: string) => number;
+let counter: Counter | null | undefined;
+
+/**
+ * o200k_base, loaded on the first estimate only (the ranks are 2.3 MB): the `dist/tokenizer.js`
+ * bundle beside the extension or CLI bundle, else the unbundled module (tests). Run-time requires
+ * of computed paths, so esbuild leaves the ranks out of every other bundle.
+ */
+function tokenCounter(): Counter | undefined {
+  if (counter !== undefined) return counter ?? undefined;
+  const candidates = [path.join(__dirname, 'tokenizer.js'), path.join(__dirname, '..', '..', 'estimate', 'tokenizer.js')];
+  for (const file of candidates) {
+    if (!fs.existsSync(file)) continue;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(file) as { countTokens?: Counter };
+      if (typeof mod.countTokens === 'function') return (counter = mod.countTokens);
+    } catch {
+      // try the next one
+    }
+  }
+  counter = null;
+  return undefined;
+}
+
+function obj(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+}

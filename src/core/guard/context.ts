@@ -1,3 +1,4 @@
+import { agentDisplayName } from '../sources/agentNames';
 import type { LedgerRecord } from '../ledger/ledger';
 import type { ActivityEvent, AgentId } from '../sources/types';
 import type { GuardInput } from './types';
@@ -69,19 +70,8 @@ export function buildContext(input: GuardInput): GuardContext {
 }
 
 export function agentName(agent: AgentId): string {
-  return AGENT_NAMES[agent];
+  return agentDisplayName(agent);
 }
-
-const AGENT_NAMES: Record<AgentId, string> = {
-  'claude-code': 'Claude Code',
-  codex: 'Codex',
-  'gemini-cli': 'Gemini CLI',
-  cline: 'Cline',
-  'roo-code': 'Roo Code',
-  'kilo-code': 'Kilo Code',
-  opencode: 'OpenCode',
-  'copilot-chat': 'GitHub Copilot Chat',
-};
 
 /** `Claude Code session 1a2b3c4d`: enough of the id to find it in a list. */
 export function sessionName(session: SessionView): string {

@@ -67,3 +67,41 @@ function lineShape(buf: Buffer, start: number, end: number): LineShape {
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x09;
 }
+
+/**
+ * Visits the complete lines of a JSONL buffer like scanLines, and parses the lines `select` asks
+ * for (it returns the text to parse, possibly trimmed of bulk, or undefined to pass). Blank lines
+ * are passed over; binary, truncated or non-object lines are reported through `skip` and never
+ * stop the scan. Returns the bytes consumed, as scanLines.
+ */
+export function scanJsonLines(
+  buf: Buffer,
+  end: number,
+  base: number,
+  patterns: readonly Buffer[],
+  select: (start: number, lineEnd: number, matches: number) => string | undefined,
+  handle: (record: Record<string, unknown>, offset: number) => void,
+  skip: (reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number) => void,
+): number {
+  return scanLines(buf, end, patterns, (start, lineEnd, shape, matches) => {
+    if (shape === LineShape.Empty) return;
+    if (shape !== LineShape.Object) {
+      skip(shape === LineShape.Binary ? 'binary' : 'malformed-json', base + start);
+      return;
+    }
+    const text = select(start, lineEnd, matches);
+    if (text === undefined) return;
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      skip('malformed-json', base + start);
+      return;
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      skip('not-an-object', base + start);
+      return;
+    }
+    handle(record as Record<string, unknown>, base + start);
+  });
+}

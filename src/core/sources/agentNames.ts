@@ -1,6 +1,6 @@
 import { AGENT_IDS, type AgentId } from './types';
 
-const NAMES: Readonly<Record<string, string>> = {
+const NAMES: Readonly<Record<AgentId, string>> = {
   'claude-code': 'Claude Code',
   codex: 'Codex',
   'gemini-cli': 'Gemini CLI',
@@ -13,7 +13,7 @@ const NAMES: Readonly<Record<string, string>> = {
 
 /** How an agent is named to a person. */
 export function agentDisplayName(agent: AgentId): string {
-  return NAMES[agent] ?? agent;
+  return NAMES[agent];
 }
 
 /** Every agent id with its display name, in AGENT_IDS order. */

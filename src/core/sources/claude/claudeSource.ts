@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { containerEnd } from '../../scan/jsonSkip';
-import { LineShape, scanLines } from '../../scan/lines';
+import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
@@ -78,31 +78,19 @@ class ClaudeParser implements FileParser {
 
   parse(buf: Buffer, end: number, base: number): number {
     const patterns = this.options.activity ? WITH_ACTIVITY : USAGE_ONLY;
-    return scanLines(buf, end, patterns, (start, lineEnd, shape, matches) => {
-      if (shape === LineShape.Empty) return;
-      if (shape !== LineShape.Object) {
-        this.sink.skip({ reason: shape === LineShape.Binary ? 'binary' : 'malformed-json', file: this.file, offset: base + start });
-        return;
-      }
-      if (matches === 0) return;
-      const worthParsing =
-        matches & (M_USAGE | M_COMPACT) ||
-        matches & M_ERROR ||
-        (matches & M_USER && !(matches & M_TOOL_RESULT));
-      if (!worthParsing) return;
-      let record: unknown;
-      try {
-        record = JSON.parse(matches === M_USAGE && !this.options.activity ? withoutContent(buf, start, lineEnd) : buf.toString('utf8', start, lineEnd));
-      } catch {
-        this.sink.skip({ reason: 'malformed-json', file: this.file, offset: base + start });
-        return;
-      }
-      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-        this.sink.skip({ reason: 'not-an-object', file: this.file, offset: base + start });
-        return;
-      }
-      this.handle(record as Record<string, unknown>, base + start);
-    });
+    return scanJsonLines(
+      buf,
+      end,
+      base,
+      patterns,
+      (start, lineEnd, matches) => {
+        const worthParsing = matches & (M_USAGE | M_COMPACT) || matches & M_ERROR || (matches & M_USER && !(matches & M_TOOL_RESULT));
+        if (!worthParsing) return undefined;
+        return matches === M_USAGE && !this.options.activity ? withoutContent(buf, start, lineEnd) : buf.toString('utf8', start, lineEnd);
+      },
+      (record, offset) => this.handle(record, offset),
+      (reason, offset) => this.sink.skip({ reason, file: this.file, offset }),
+    );
   }
 
   private handle(record: Record<string, unknown>, offset: number): void {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { LineShape, scanLines } from '../../scan/lines';
+import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { tokenCount } from '../claude/claudeSource';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -86,28 +86,20 @@ class CodexParser implements FileParser {
 
   parse(buf: Buffer, end: number, base: number): number {
     const patterns = this.options.activity ? WITH_ACTIVITY : USAGE_ONLY;
-    return scanLines(buf, end, patterns, (start, lineEnd, shape, matches) => {
-      if (shape === LineShape.Empty) return;
-      if (shape !== LineShape.Object) {
-        this.sink.skip({ reason: shape === LineShape.Binary ? 'binary' : 'malformed-json', file: this.file, offset: base + start });
-        return;
-      }
-      if (matches === 0) return;
-      // A function call's output can be megabytes; only parse it when it may report a failure.
-      if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, lineEnd)) return;
-      let record: unknown;
-      try {
-        record = JSON.parse(buf.toString('utf8', start, lineEnd));
-      } catch {
-        this.sink.skip({ reason: 'malformed-json', file: this.file, offset: base + start });
-        return;
-      }
-      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-        this.sink.skip({ reason: 'not-an-object', file: this.file, offset: base + start });
-        return;
-      }
-      this.handle(record as Record<string, unknown>, base + start);
-    });
+    return scanJsonLines(
+      buf,
+      end,
+      base,
+      patterns,
+      (start, lineEnd, matches) => {
+        if (matches === 0) return undefined;
+        // A function call's output can be megabytes; only parse it when it may report a failure.
+        if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, lineEnd)) return undefined;
+        return buf.toString('utf8', start, lineEnd);
+      },
+      (record, offset) => this.handle(record, offset),
+      (reason, offset) => this.sink.skip({ reason, file: this.file, offset }),
+    );
   }
 
   private handle(record: Record<string, unknown>, offset: number): void {

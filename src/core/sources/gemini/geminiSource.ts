@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LineShape, scanLines } from '../../scan/lines';
+import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { tokenCount } from '../claude/claudeSource';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -253,31 +253,21 @@ class GeminiLogParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number, base: number): number {
-    return scanLines(buf, end, this.options.activity ? WITH_ACTIVITY : USAGE_ONLY, (start, lineEnd, shape, matches) => {
-      if (shape === LineShape.Empty) return;
-      if (shape !== LineShape.Object) {
-        this.sink.skip({ reason: shape === LineShape.Binary ? 'binary' : 'malformed-json', file: this.file, offset: base + start });
-        return;
-      }
-      if (matches === 0) return;
-      let record: unknown;
-      try {
-        record = JSON.parse(buf.toString('utf8', start, lineEnd));
-      } catch {
-        this.sink.skip({ reason: 'malformed-json', file: this.file, offset: base + start });
-        return;
-      }
-      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-        this.sink.skip({ reason: 'not-an-object', file: this.file, offset: base + start });
-        return;
-      }
-      const r = record as Record<string, unknown>;
-      // `$rewindTo` hides messages from the conversation, but their calls were billed: ignored.
-      // `$set.messages` restates existing messages (masking); their usage lines came first.
-      if (typeof r.id === 'string') this.messages.message(r, base + start);
-      else if (typeof r.$set === 'object' && r.$set !== null) this.messages.metadata(r.$set as Record<string, unknown>);
-      else this.messages.metadata(r);
-    });
+    return scanJsonLines(
+      buf,
+      end,
+      base,
+      this.options.activity ? WITH_ACTIVITY : USAGE_ONLY,
+      (start, lineEnd, matches) => (matches === 0 ? undefined : buf.toString('utf8', start, lineEnd)),
+      (r, offset) => {
+        // `$rewindTo` hides messages from the conversation, but their calls were billed: ignored.
+        // `$set.messages` restates existing messages (masking); their usage lines came first.
+        if (typeof r.id === 'string') this.messages.message(r, offset);
+        else if (typeof r.$set === 'object' && r.$set !== null) this.messages.metadata(r.$set as Record<string, unknown>);
+        else this.messages.metadata(r);
+      },
+      (reason, offset) => this.sink.skip({ reason, file: this.file, offset }),
+    );
   }
 }
 

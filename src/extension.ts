@@ -38,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): AgentMeterApi {
   let settings = loadSettings(log);
   const folders = () => (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   const engine = store.add(new EngineService(storageDir, settings, log));
+  engine.setFolders(folders);
   const tasks = store.add(new TaskService(storageDir, log, folders));
   const statusBar = store.add(new StatusBar());
   const meter = store.add(new MeterController(engine, tasks, statusBar, () => settings, folders, log));

@@ -29,8 +29,12 @@ async function main(): Promise<number> {
     AGENT_METER_TEST_ROOT: root,
     CLAUDE_CONFIG_DIR: path.join(root, 'claude'),
     CODEX_HOME: path.join(root, 'codex'),
+    // Every other agent's logs too, so the suite never reads the real user's.
+    GEMINI_CLI_HOME: path.join(root, 'gemini-home'),
+    XDG_DATA_HOME: path.join(root, 'xdg-data'),
+    AGENT_METER_EDITOR_USER_DIRS: path.join(root, 'editors'),
   };
-  for (const dir of [workspace, env.CLAUDE_CONFIG_DIR, env.CODEX_HOME]) fs.mkdirSync(dir, { recursive: true });
+  for (const dir of [workspace, env.CLAUDE_CONFIG_DIR, env.CODEX_HOME, env.GEMINI_CLI_HOME]) fs.mkdirSync(dir, { recursive: true });
   for (const key of ['AGENT_METER_TEST_GREP', 'AGENT_METER_TEST_TIMEOUT_MS']) {
     const v = process.env[key];
     if (v !== undefined) env[key] = v;

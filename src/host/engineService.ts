@@ -6,6 +6,7 @@ import { ActivityLog } from '../core/activity/activityLog';
 import { Engine } from '../core/engine';
 import { createPricer } from '../core/pricing/pricer';
 import type { ScanStats } from '../core/scan/scanner';
+import { geminiProjectHashMatches } from '../core/sources/gemini/geminiSource';
 import type { ActivityEvent } from '../core/sources/types';
 import type { Settings } from './config';
 import { whenFolderExists } from './folderWaiter';
@@ -178,7 +179,32 @@ export class EngineService extends Disposable {
     this.emit(since);
   }
 
+  /** The workspace folders, for sessions that name their project only by a hash of its path. */
+  setFolders(folders: () => string[]): void {
+    this.folders = folders;
+  }
+
+  private folders: () => string[] = () => [];
+
+  /**
+   * Older Gemini CLI chats record only a hash of the project path: when it is the hash of one of
+   * this window's folders, that folder is the session's working folder.
+   */
+  private resolveHashedFolders(): void {
+    const folders = this.folders();
+    if (folders.length === 0) return;
+    const ledger = this.engineRef.ledger;
+    for (const f of this.engineRef.scanner.fileStates()) {
+      if (f.agent !== 'gemini-cli') continue;
+      const ps = f.parserState as { sessionId?: string; cwd?: string; projectHash?: string } | undefined;
+      if (!ps?.sessionId || ps.cwd || !ps.projectHash || ledger.sessionCwd('gemini-cli', ps.sessionId)) continue;
+      const folder = folders.find((dir) => geminiProjectHashMatches(ps.projectHash!, dir));
+      if (folder) ledger.setSessionCwd('gemini-cli', ps.sessionId, folder);
+    }
+  }
+
   private emit(firstEventAt: number): void {
+    this.resolveHashedFolders();
     const sessions = this.engineRef.ledger.drainChanged();
     const activity = this.fresh;
     this.fresh = [];

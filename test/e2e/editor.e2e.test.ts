@@ -88,7 +88,14 @@ async function launch(o: { scenario: ScenarioName; settings?: Record<string, unk
     extensionsDir,
     userDataDir,
     settings: o.settings,
-    env: { CLAUDE_CONFIG_DIR: path.join(home, '.claude'), CODEX_HOME: path.join(home, '.codex') },
+    env: {
+      CLAUDE_CONFIG_DIR: path.join(home, '.claude'),
+      CODEX_HOME: path.join(home, '.codex'),
+      // The other agents' logs stay in the scratch home too: the test never reads the real ones.
+      GEMINI_CLI_HOME: home,
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      AGENT_METER_EDITOR_USER_DIRS: path.join(home, 'editors'),
+    },
   });
   const bench = await openWorkbench(editor.url, workspace);
   return { root, home, workspace, model, editor, bench, page: bench.page };

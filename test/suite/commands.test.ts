@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -63,5 +64,35 @@ describe('commands in a real editor', () => {
     await vscode.commands.executeCommand(COMMANDS.editBudget);
     await vscode.commands.executeCommand(COMMANDS.pauseTask);
     assert.equal(a.tasks.openTask, undefined);
+  });
+});
+
+describe('sessions of other agents in a real editor', () => {
+  it('gives an older Gemini CLI chat, which names its project only by a hash of the path, to this workspace', async () => {
+    const a = await api();
+    const workspace = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const hash = createHash('sha256').update(workspace).digest('hex');
+    const chats = path.join(process.env.GEMINI_CLI_HOME!, '.gemini', 'tmp', hash, 'chats');
+    fs.mkdirSync(chats, { recursive: true });
+    const sessionId = '9e311111-2222-4333-8444-555555555555';
+    // Two days ago: the session is this workspace's, but not today's spend (other tests read that).
+    const now = new Date(Date.now() - 2 * 86_400_000).toISOString();
+    fs.writeFileSync(
+      path.join(chats, 'session-2026-11-22T10-00-9e311111.json'),
+      JSON.stringify({
+        sessionId,
+        projectHash: hash,
+        startTime: now,
+        lastUpdated: now,
+        messages: [
+          { id: 'u1', timestamp: now, type: 'user', content: [{ text: 'hi' }] },
+          { id: 'g1', timestamp: now, type: 'gemini', content: 'ok', model: 'gemini-2.5-pro', tokens: { input: 1200, output: 30, cached: 200, thoughts: 10, tool: 0, total: 1240 } },
+        ],
+      }),
+    );
+    await until('the Gemini session in this workspace', () => a.meter.workspaceSessions().some((s) => s.agent === 'gemini-cli' && s.sessionId === sessionId), 10_000);
+    const s = a.meter.workspaceSessions().find((x) => x.sessionId === sessionId)!;
+    assert.equal(s.cwd, workspace);
+    assert.deepEqual([s.inputTokens, s.cacheReadTokens, s.outputTokens], [1000, 200, 40]);
   });
 });

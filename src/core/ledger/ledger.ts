@@ -297,6 +297,11 @@ export class Ledger {
     }
   }
 
+  /** A session's working folder, if known. */
+  sessionCwd(agent: AgentId, sessionId: string): string | undefined {
+    return this.sessions.get(agent)?.get(sessionId)?.cwd;
+  }
+
   /** Records a session's working folder (from the file that names it). */
   setSessionCwd(agent: AgentId, sessionId: string, cwd: string): void {
     const entry = this.session(agent, sessionId);

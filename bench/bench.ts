@@ -248,7 +248,13 @@ async function editorLatency(): Promise<void> {
       extensionDevelopmentPath: root,
       extensionTestsPath: path.join(__dirname, 'editorLatency.js'),
       workspace,
-      env: { CLAUDE_CONFIG_DIR: path.join(scratch, 'claude'), CODEX_HOME: path.join(scratch, 'codex') },
+      env: {
+        CLAUDE_CONFIG_DIR: path.join(scratch, 'claude'),
+        CODEX_HOME: path.join(scratch, 'codex'),
+        GEMINI_CLI_HOME: path.join(scratch, 'gemini-home'),
+        XDG_DATA_HOME: path.join(scratch, 'xdg-data'),
+        AGENT_METER_EDITOR_USER_DIRS: path.join(scratch, 'editors'),
+      },
       timeoutMs: 180_000,
       onLog: (line) => {
         if (line.includes('AGENT_METER_BENCH ')) report = line.slice(line.indexOf('AGENT_METER_BENCH ') + 18);

@@ -14,6 +14,7 @@ const mocha = ['node_modules/.bin/mocha', '--color'];
 const stages = [
   ['setup: editor', 'bash', ['scripts/setup/editor.sh'], null, () => want('integration') || want('e2e')],
   ['setup: agents', 'bash', ['scripts/setup/agents.sh'], null, () => want('e2e')],
+  ['setup: gemini', 'bash', ['scripts/setup/gemini.sh'], null, () => want('e2e')],
   ['setup: peer', 'bash', ['scripts/setup/peer.sh'], null, () => want('conformance')],
   ['build', 'node', ['esbuild.config.mjs', '--tests']],
   ['typecheck', 'node_modules/.bin/tsc', ['--noEmit', '-p', '.']],

@@ -125,7 +125,9 @@ class GeminiMessages {
       this.sink.activity?.({ kind: 'session', agent: 'gemini-cli', sessionId, timestamp, cwd: this.cwd });
     }
     if (m.type === 'user') {
-      if (this.options.activity && !Number.isNaN(timestamp) && this.once(`u:${id}`)) this.sink.activity?.({ kind: 'userTurn', agent: 'gemini-cli', sessionId, timestamp });
+      // Tool results are `user` messages too (gemini-cli 0.61: `content: [{ functionResponse }]`),
+      // one per call; only a message with text is someone asking for work.
+      if (this.options.activity && !Number.isNaN(timestamp) && hasText(m.content) && this.once(`u:${id}`)) this.sink.activity?.({ kind: 'userTurn', agent: 'gemini-cli', sessionId, timestamp });
       return;
     }
     if (m.type !== 'gemini') return; // info, error, warning: nothing billed
@@ -279,6 +281,13 @@ function projectRoot(projectTempDir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether a user message's content (a string, or Gemini API parts) carries text, not only tool results. */
+function hasText(content: unknown): boolean {
+  if (typeof content === 'string') return content.trim() !== '';
+  if (!Array.isArray(content)) return false;
+  return content.some((p) => typeof p === 'string' || (typeof p === 'object' && p !== null && typeof (p as { text?: unknown }).text === 'string'));
 }
 
 function resultText(call: Record<string, unknown>): string {

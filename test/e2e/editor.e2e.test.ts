@@ -216,6 +216,28 @@ describe('the extension in a real editor, fed by a real agent', function () {
     await page.waitForTimeout(500);
     await shot('recap-after-claude-session.png');
   });
+
+  it('updates the open recap live while the agent works, and restores it after a reload', async () => {
+    const run = await runClaude({ cwd: workspace, home, serverUrl: model.url, prompt: 'Once more.' });
+    assert.equal(run.code, 0, run.stderr);
+    const store = storedTasks(editor).find((t) => t.status === 'active')!;
+    const e = engine();
+    const numbers = taskNumbers(store, e.ledger.summaries(), (a, s) => e.ledger.sessionRecords(a, s), Date.now());
+    const cost = dollarsText(numbers.costUSD);
+    const tokens = compactTokens(numbers.totalTokens);
+    await recapText(page, (t) => t.includes(cost) && t.includes(tokens), 10_000);
+
+    // An orderly reload, as a user would do it: the workbench saves its editors first.
+    await palette('Developer: Reload Window');
+    await page.waitForTimeout(2000);
+    await page.waitForSelector('.statusbar', { timeout: 60_000 });
+    const restored = await recapText(page, (t) => t.includes('Create the greeting file') && t.includes(tokens), 60_000).catch(async (error: unknown) => {
+      await shot('recap-restore-failed.png');
+      throw error;
+    });
+    assert.match(restored, /Done criteria/);
+    await shot('recap-restored-after-reload.png');
+  });
 });
 
 /** The task store the extension keeps in code-server's global storage. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { EpisodeTracker } from '../core/guard/episodes';
+import { EpisodeTracker, type EpisodeTrackerState } from '../core/guard/episodes';
 import { evaluate } from '../core/guard/evaluate';
 import { guardSettings } from '../core/guard/settings';
 import type { GuardSettings, Verdict } from '../core/guard/types';
@@ -14,6 +14,7 @@ import type { TaskService } from './taskService';
 
 /** Workspace file events kept for the "burn without progress" rule: the last 5,000 are plenty. */
 const FILE_EVENTS_KEPT = 5000;
+const TRACKER_KEY = 'agentMeter.guardEpisodes';
 /** Evidence kept with a flag in the task store: enough to show, small enough to keep the file light. */
 const EVIDENCE_KEPT = 12;
 
@@ -25,6 +26,7 @@ const EVIDENCE_KEPT = 12;
 export class GuardService extends Disposable {
   private tracker = new EpisodeTracker();
   private trackerTask: string | undefined;
+  private savedTracker = '';
   private readonly fileChanges: number[] = [];
   private open: Verdict[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
@@ -38,6 +40,7 @@ export class GuardService extends Disposable {
     private readonly meter: MeterController,
     private readonly log: vscode.LogOutputChannel,
     private readonly overrides: () => Partial<GuardSettings>,
+    private readonly state?: vscode.Memento,
   ) {
     super();
     const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/*'));
@@ -81,7 +84,8 @@ export class GuardService extends Disposable {
       return [];
     }
     if (this.trackerTask !== task.id) {
-      this.tracker = new EpisodeTracker();
+      // Episodes survive a window reload: one notification per episode, not per window start.
+      this.tracker = new EpisodeTracker(this.state?.get<EpisodeTrackerState>(`${TRACKER_KEY}.${task.id}`));
       this.trackerTask = task.id;
     }
     const sessions = this.meter.workspaceSessions();
@@ -103,6 +107,11 @@ export class GuardService extends Disposable {
       scope: task.id,
     }).filter((v) => !task.mutedRules.includes(v.rule));
     for (const n of this.tracker.update(verdicts, now)) this.raise(task, n.verdict, now);
+    const saved = JSON.stringify(this.tracker.toJSON());
+    if (saved !== this.savedTracker) {
+      this.savedTracker = saved;
+      void this.state?.update(`${TRACKER_KEY}.${task.id}`, JSON.parse(saved));
+    }
     this.setOpen(verdicts);
     this.armIdle(task, events, records, settings.idleMinutes, now);
     return verdicts;

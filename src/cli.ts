@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isMainThread, workerData } from 'node:worker_threads';
-import { ALL_SOURCES, Engine } from './core/engine';
-import { isScanWorker, runScanWorker } from './core/scan/parallelScan';
+import { Engine } from './core/engine';
+import { isLineWorker, runLineWorker } from './core/scan/parallelScan';
 import { addRecord, emptyTotals, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
@@ -133,9 +133,9 @@ function sessionsCommand(args: Args): void {
     pricer,
     stateDir: args.cache ? (args.stateDir ?? defaultStateDir()) : undefined,
     agents: args.agents,
-    // Opt-in: measured on 2 cores and 500 MB, a second thread's own JIT warm-up and the hand-over
-    // of records cost more than it saved (0.82 s against 0.72 s on one thread). This very file
-    // serves as the scan worker (see the end of the file).
+    // Opt-in: on 2 cores and 500 MB the reading moved to the second thread, but parsing the 56 MB
+    // of selected lines (JSON, objects, their garbage) stays ~0.5 s on this one, so the total was
+    // no better (0.78-0.97 s against 0.70-0.77 s). This very file serves as the scan worker.
     workerScript: process.env.AGENT_METER_WORKER === '1' ? __filename : undefined,
     log: (m) => process.stderr.write(`agent-meter: ${m}\n`),
   });
@@ -287,6 +287,6 @@ if (isMainThread) {
   // Exit as soon as the output is flushed: letting the loop wind down waits for V8's background
   // work on a heap we are about to drop (about 70 ms after a warm start here).
   process.stdout.write('', () => process.exit(code));
-} else if (isScanWorker(workerData)) {
-  runScanWorker(workerData, ALL_SOURCES);
+} else if (isLineWorker(workerData)) {
+  runLineWorker(workerData);
 }

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { Ledger } from './ledger/ledger';
 import type { Pricer } from './pricing/pricer';
 import { IndexError, loadIndex, saveIndex } from './scan/indexStore';
-import { startScanWorker } from './scan/parallelScan';
-import { Scanner, type FileState, type ScanStats } from './scan/scanner';
+import { startLineWorker } from './scan/parallelScan';
+import { MAX_LINE_BYTES, Scanner, type FileState, type ScanStats } from './scan/scanner';
 import { claudeSource } from './sources/claude/claudeSource';
 import { clineSource, kiloCodeSource, rooCodeSource } from './sources/cline/clineSource';
 import { codexSource } from './sources/codex/codexSource';
@@ -52,10 +52,10 @@ export interface EngineOptions {
   readonly wantActivity?: (file: string, agent: AgentId, mtimeMs: number) => boolean;
   readonly onActivity?: (event: ActivityEvent) => void;
   /**
-   * A module that runs `runScanWorker` when loaded in a worker thread: with it, a cold scan of
-   * more than PARALLEL_MIN_BYTES reads about half the bytes on a second core. Off by default (the
-   * CLI enables it with AGENT_METER_WORKER=1): on 2 cores each thread's JIT warm-up and the
-   * hand-over of records outweighed the gain; the editor scans on one thread, yielding.
+   * A module that runs `runLineWorker` when loaded in a worker thread: with it, a cold scan of
+   * more than PARALLEL_MIN_BYTES reads and selects lines on a second core while this one parses.
+   * Off by default (the CLI enables it with AGENT_METER_WORKER=1): parsing, not reading, bounds
+   * the scan here; the editor scans on one thread, yielding.
    */
   readonly workerScript?: string;
   /** Fresh bytes above which the worker is used; PARALLEL_MIN_BYTES by default (a seam for tests). */
@@ -101,40 +101,38 @@ export class Engine {
   }
 
   /**
-   * Files the scanner has never seen are read whole; when they add up to more than
-   * PARALLEL_MIN_BYTES, a worker thread takes about half of those bytes (largest files first, each
-   * to the lighter side) while this thread reads the rest. Results are the same as a sequential
-   * scan: the ledger's ties do not depend on reading order.
+   * A cold scan on two threads: a worker reads every fresh append-only log and picks out the lines
+   * that can hold usage; this thread reads the rest meanwhile, then parses the picked lines as they
+   * arrive. Results equal a sequential scan's (same parsers; ledger ties do not depend on order).
    */
   private scanParallel(script: string): ScanStats {
     const found = this.scanner.discover();
-    const fresh = found.filter((f) => !this.scanner.knows(f.file)).map((f) => ({ ...f, size: sizeOf(f.file) }));
+    const fresh = found
+      .filter((f) => f.source.mode !== 'document' && f.source.usagePatterns && !this.scanner.knows(f.file))
+      .map((f) => ({ ...f, size: sizeOf(f.file) }));
     const total = fresh.reduce((n, f) => n + f.size, 0);
-    if (total < (this.options.parallelMinBytes ?? PARALLEL_MIN_BYTES) || fresh.length < 2) return this.scanner.scanAll(found);
-    let mine = 0;
-    let theirs = 0;
-    const delegated: typeof fresh = [];
-    for (const f of [...fresh].sort((a, b) => b.size - a.size)) {
-      if (theirs + f.size <= mine) {
-        delegated.push(f);
-        theirs += f.size;
-      } else {
-        mine += f.size;
-      }
-    }
-    const worker = startScanWorker(script, {
-      files: delegated.map((f) => ({ path: f.file, agent: f.source.agent })),
-      env: this.options.env,
-      maxLineBytes: this.options.maxLineBytes,
+    if (total < (this.options.parallelMinBytes ?? PARALLEL_MIN_BYTES) || fresh.length === 0) return this.scanner.scanAll(found);
+    const worker = startLineWorker(script, {
+      files: fresh.map((f) => ({ path: f.file, agent: f.source.agent, patterns: f.source.usagePatterns! })),
+      maxLineBytes: this.options.maxLineBytes ?? MAX_LINE_BYTES,
     });
-    const stats = this.scanner.scanAll(found, new Set(delegated.map((f) => f.file)));
-    const result = worker.wait();
-    this.scanner.adopt(result.files);
-    stats.filesRead += result.files.length;
-    stats.filesInWorker = result.files.length;
-    stats.bytesRead += result.bytesRead;
-    stats.records += result.records;
-    stats.skips.push(...result.skips);
+    const delegated = new Map(fresh.map((f) => [f.file, f.source]));
+    const stats = this.scanner.scanAll(found, new Set(delegated.keys()));
+    worker.drain((batch) => {
+      const source = delegated.get(batch.path);
+      if (!source) return;
+      delegated.delete(batch.path);
+      this.scanner.adoptLines(batch, source, stats);
+      stats.filesInWorker++;
+    });
+    // Files the worker could not take (unreadable, or a line over the limit) are read here.
+    if (delegated.size > 0) {
+      const rest = this.scanner.scanPaths(delegated.keys());
+      stats.filesRead += rest.filesRead;
+      stats.bytesRead += rest.bytesRead;
+      stats.records += rest.records;
+      stats.skips.push(...rest.skips);
+    }
     return stats;
   }
 

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { AgentSource, FileParser, SourceEnv } from '../sources/source';
 import type { ActivityEvent, AgentId, ParseSink, Skip, SkipReason, UsageRecord } from '../sources/types';
+import type { LineBatch } from './parallelScan';
 import { walkFiles } from './walk';
 
 /** Where parsed records go: the ledger, or a collector in a worker thread. */
@@ -158,17 +159,26 @@ export class Scanner {
   }
 
   /**
-   * Takes over files read elsewhere (a worker thread): their state, and their records in order.
-   * The files must be unknown to this scanner.
+   * Parses a file whose lines a worker thread selected (see parallelScan.ts): the same parser and
+   * state as reading it here, fed only the lines that can hold usage. The file must be unknown.
    */
-  adopt(files: ReadonlyArray<{ state: Omit<FileState, 'id'>; records: readonly UsageRecord[] }>): void {
-    for (const { state, records } of files) {
-      const own: FileState = { ...state, id: this.nextId++, skips: { ...state.skips } };
-      this.files.set(own.path, own);
-      this.paths.set(own.id, own.path);
-      for (const r of records) this.options.ledger.add(r, own.id);
-      this.noteSession(own);
+  adoptLines(batch: LineBatch, source: AgentSource, stats: ScanStats): void {
+    const state: FileState = { id: this.nextId++, path: batch.path, agent: batch.agent, size: batch.size, mtimeMs: batch.mtimeMs, ino: batch.ino, offset: batch.consumed, parserState: undefined, skips: {} };
+    this.files.set(state.path, state);
+    this.paths.set(state.id, state.path);
+    this.stats = stats;
+    const parser = this.parserFor(source, state);
+    const lines = Buffer.from(batch.lines.buffer, batch.lines.byteOffset, batch.lines.length);
+    for (let i = 0; i < batch.offsets.length; i++) {
+      const start = batch.starts[i];
+      const end = batch.starts[i + 1];
+      parser.parse(lines.subarray(start, end), end - start, batch.offsets[i]);
     }
+    for (const k of batch.skips) this.skip(stats, state, { reason: k.reason, file: state.path, offset: k.offset, detail: k.detail });
+    state.parserState = parser.saveState();
+    this.noteSession(state);
+    stats.filesRead++;
+    stats.bytesRead += batch.bytesRead;
   }
 
   private *scanSteps(found?: readonly FoundFile[], skip?: ReadonlySet<string>): Generator<void, ScanStats> {

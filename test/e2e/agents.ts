@@ -142,7 +142,8 @@ function baseEnv(home: string): NodeJS.ProcessEnv {
   };
 }
 
-function spawnBounded(
+/** Runs an agent CLI in its own process group, killed (with its tools) at the timeout. */
+export function spawnBounded(
   cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number,
 ): Promise<Omit<AgentRun, 'logFiles'>> {
   const started = Date.now();

@@ -19,7 +19,7 @@
  * Needs scripts/setup/gemini.sh; fails with that instruction when the CLI is missing.
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnBounded } from './agents';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -107,34 +107,6 @@ export async function runGemini(o: GeminiRunOptions): Promise<GeminiRun> {
   return { ...run, logFiles: listFiles(path.join(dotGemini, 'tmp'), (f) => /\.jsonl?$/.test(f) && f.includes(`${path.sep}chats${path.sep}`)) };
 }
 
-function spawnBounded(
-  cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number,
-): Promise<Omit<GeminiRun, 'logFiles'>> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    // detached: its own process group, so the timeout kills the tool subprocesses too.
-    const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const killGroup = (signal: NodeJS.Signals) => {
-      try { if (child.pid) process.kill(-child.pid, signal); } catch { /* already gone */ }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), 2000).unref();
-    }, timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      killGroup('SIGKILL');
-      resolve({ code, timedOut, stdout, stderr, durationMs: Date.now() - started });
-    });
-  });
-}
 
 function listFiles(dir: string, keep: (file: string) => boolean): string[] {
   const out: string[] = [];

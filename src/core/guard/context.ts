@@ -80,6 +80,7 @@ export function sessionName(session: SessionView): string {
 
 /** `1 minute`, `45 minutes`, `2 h 10 min`. */
 export function duration(ms: number): string {
+  if (ms < 30_000) return 'less than a minute';
   const minutes = Math.max(0, Math.round(ms / MINUTE));
   if (minutes < 120) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
   const h = Math.floor(minutes / 60);

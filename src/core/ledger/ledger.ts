@@ -395,6 +395,11 @@ export class Ledger {
     this.packed.set(fileId, { block, sessions });
   }
 
+  /** The sorted (string index, file id) key pairs restored with the packed files, if any. */
+  packedKeyPairs(): Float64Array | undefined {
+    return this.packedKeys?.pairs;
+  }
+
   /** Whether a stored record is the counted copy of its request. */
   isCounted(record: LedgerRecord): boolean {
     return !record.key || this.candidates.get(record.key)?.[0] === record;

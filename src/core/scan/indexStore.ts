@@ -28,9 +28,16 @@ export class IndexError extends Error {}
 
 /** Serialises the scanner's files and the ledger's records into one buffer. */
 export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer {
-  const strings: string[] = [];
-  const ids = new Map<string, number>();
+  const blocks = files.map((f) => ledger.packedBlock(f.id));
+  const loose = files.map((f) => ledger.recordsOfFile(f.id));
+  // Packed files restored from one index share its string table: keep that table as the prefix of
+  // this one, so their numbers copy unchanged and their (sorted) keys need no new sort.
+  const base = blocks.find((b) => b !== undefined)?.strings;
+  const reuse = base !== undefined && blocks.every((b) => b === undefined || b.strings === base);
+  const strings: string[] = reuse ? [...base] : [];
+  let ids: Map<string, number> | undefined;
   const intern = (s: string): number => {
+    if (!ids) ids = new Map(strings.map((x, i) => [x, i]));
     let id = ids.get(s);
     if (id === undefined) {
       id = strings.length;
@@ -40,23 +47,28 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
     return id;
   };
   const headerFiles: Header['files'] = [];
-  const blocks = files.map((f) => ledger.packedBlock(f.id));
-  const loose = files.map((f) => ledger.recordsOfFile(f.id));
   const total = files.reduce((n, _f, i) => n + (blocks[i]?.count ?? 0) + loose[i].length, 0);
   const numbers = new Float64Array(total * FIELDS);
+  /** Keys of records written from objects, to merge into the reused sorted keys. */
+  const fresh: Array<[string, number, number]> = [];
   let at = 0;
   files.forEach((f, i) => {
     const block = blocks[i];
     headerFiles.push({ ...f, records: (block?.count ?? 0) + loose[i].length, parts: ledger.partsOfFile(f.id) });
-    if (block) {
-      // Still packed: copy the numbers, re-interning its strings into this index's table.
+    if (block && reuse) {
+      numbers.set(block.numbers.subarray(block.start, block.start + block.count * FIELDS), at);
+      at += block.count * FIELDS;
+    } else if (block) {
+      // Still packed, from another table: copy the numbers, re-interning its strings.
       const str = (n: number) => (n < 0 ? -1 : intern(block.strings[n]));
       for (let j = 0, from = block.start; j < block.count; j++, from += FIELDS) {
         numbers[at++] = str(block.numbers[from]);
         numbers[at++] = str(block.numbers[from + 1]);
         for (let c = 2; c <= 8; c++) numbers[at++] = block.numbers[from + c];
         numbers[at++] = str(block.numbers[from + 9]);
-        numbers[at++] = str(block.numbers[from + 10]);
+        const key = str(block.numbers[from + 10]);
+        numbers[at++] = key;
+        if (key >= 0) fresh.push([strings[key], key, f.id]);
         numbers[at++] = block.numbers[from + 11];
         numbers[at++] = str(block.numbers[from + 12]);
         numbers[at++] = block.numbers[from + 13];
@@ -73,29 +85,38 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
       numbers[at++] = r.cacheReadTokens;
       numbers[at++] = r.reasoningOutputTokens;
       numbers[at++] = r.speed === undefined ? -1 : intern(r.speed);
-      numbers[at++] = r.key ? intern(r.key) : -1;
+      const key = r.key ? intern(r.key) : -1;
+      numbers[at++] = key;
+      if (key >= 0) fresh.push([r.key, key, f.id]);
       numbers[at++] = r.costUSD === null ? NaN : r.costUSD;
       numbers[at++] = r.provider === undefined ? -1 : intern(r.provider);
       // Flags: 1 = the counted copy of its request, 2 = estimated counts.
       numbers[at++] = (ledger.isCounted(r) ? 1 : 0) | (r.estimated ? 2 : 0);
     }
   });
-  // Every record's key with its file, sorted, for binary search after a restart.
-  const pairs: Array<[string, number, number]> = [];
-  let offset = 0;
-  headerFiles.forEach((f) => {
-    for (let j = 0; j < f.records; j++) {
-      const k = numbers[(offset + j) * FIELDS + 10];
-      if (k >= 0) pairs.push([strings[k], k, f.id]);
+  // Every record's key with its file, sorted, for binary search after a restart: the reused keys
+  // of files still packed (already sorted) merged with the fresh ones (sorted here).
+  fresh.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const kept: number[] = [];
+  if (reuse) {
+    const old = ledger.packedKeyPairs();
+    const stillPacked = new Set(blocks.flatMap((b, i) => (b ? [files[i].id] : [])));
+    if (old) for (let i = 0; i < old.length; i += 2) if (stillPacked.has(old[i + 1])) kept.push(old[i], old[i + 1]);
+  }
+  const keyNumbers = new Float64Array(kept.length + fresh.length * 2);
+  let a = 0;
+  let b = 0;
+  let k = 0;
+  while (a < kept.length || b < fresh.length) {
+    if (b >= fresh.length || (a < kept.length && strings[kept[a]] <= fresh[b][0])) {
+      keyNumbers[k++] = kept[a++];
+      keyNumbers[k++] = kept[a++];
+    } else {
+      keyNumbers[k++] = fresh[b][1];
+      keyNumbers[k++] = fresh[b++][2];
     }
-    offset += f.records;
-  });
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const keyNumbers = new Float64Array(pairs.length * 2);
-  pairs.forEach(([, k, id], i) => {
-    keyNumbers[2 * i] = k;
-    keyNumbers[2 * i + 1] = id;
-  });
+  }
+  const pairs = { length: keyNumbers.length / 2 };
   const header: Header = { format: INDEX_FORMAT, savedAt: new Date().toISOString(), pricing: ledger.pricing, files: headerFiles, strings, keys: pairs.length };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const bodyStart = align8(12 + json.length);
@@ -162,7 +183,7 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
 }
 
 export function saveIndex(file: string, files: readonly FileState[], ledger: Ledger): void {
-  writeFileAtomic(file, encodeIndex(files, ledger));
+  writeFileAtomic(file, encodeIndex(files, ledger), { durable: false });
 }
 
 /** Loads the index if present; `undefined` when there is none. Throws IndexError when corrupt. */

@@ -17,6 +17,8 @@ import { Disposable, DisposableStore, MutableDisposable, toDisposable } from './
  * into one refresh, short enough to keep the meter well inside its 250 ms budget.
  */
 const DEBOUNCE_MS = 25;
+/** 10 s: an agent writes every few seconds; saving each time would rewrite the index each time. */
+const SAVE_DELAY_MS = 10_000;
 /** Files touched in the last 12 hours get activity (tool calls, errors) parsed: live sessions. */
 const ACTIVITY_WINDOW_MS = 12 * 60 * 60 * 1000;
 
@@ -45,6 +47,7 @@ export class EngineService extends Disposable {
   private timer: NodeJS.Timeout | undefined;
   private fresh: ActivityEvent[] = [];
   private started = false;
+  private saveTimer: NodeJS.Timeout | undefined;
   private settingUpWatchers = false;
 
   constructor(
@@ -56,6 +59,14 @@ export class EngineService extends Disposable {
     super();
     this.engineRef = this.createEngine();
     this._register(toDisposable(() => this.timer && clearTimeout(this.timer)));
+    this._register(
+      toDisposable(() => {
+        if (!this.saveTimer) return;
+        clearTimeout(this.saveTimer);
+        this.saveTimer = undefined;
+        this.engineRef.save();
+      }),
+    );
   }
 
   get engine(): Engine {
@@ -153,7 +164,7 @@ export class EngineService extends Disposable {
     if (this.settingUpWatchers) return; // existed at start: the initial scan read it
     const fresh = this.engineRef.refresh();
     this.log.info(`${root} appeared: read ${fresh.filesRead} files`);
-    if (fresh.filesRead > 0) this.engineRef.save();
+    if (fresh.filesRead > 0) this.saveSoon();
     this.emit(performance.now());
   }
 
@@ -172,11 +183,24 @@ export class EngineService extends Disposable {
     try {
       const stats = this.engineRef.refresh(files);
       for (const skip of stats.skips) this.log.warn(`Skipped ${skip.reason}: ${skip.file}${skip.offset !== undefined ? ` at byte ${skip.offset}` : ''}${skip.detail ? ` (${skip.detail})` : ''}`);
-      if (stats.filesRead > 0 || stats.filesRemoved > 0) this.engineRef.save();
+      if (stats.filesRead > 0 || stats.filesRemoved > 0) this.saveSoon();
     } catch (error) {
       this.log.error(`Reading ${[...files].join(', ')} failed: ${(error as Error).stack ?? error}`);
     }
     this.emit(since);
+  }
+
+  /**
+   * Saves the index at most once per SAVE_DELAY_MS while agents write, and on close: the save
+   * rewrites the whole index (tens of ms on gigabytes of history) and must stay off the path from a
+   * log line to the meter. A save lost to a crash only costs re-reading those bytes next start.
+   */
+  private saveSoon(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.engineRef.save();
+    }, SAVE_DELAY_MS);
   }
 
   /** The workspace folders, for sessions that name their project only by a hash of its path. */

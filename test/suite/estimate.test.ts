@@ -61,7 +61,9 @@ describe('estimate tokens in a real editor', () => {
     const text = 'export const answer = 42;\n// Größe: 日本語 🙂\n'.repeat(50);
     const document = await vscode.workspace.openTextDocument({ content: text, language: 'typescript' });
     await vscode.window.showTextDocument(document);
-    const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile);
+    // By URI, as the explorer's context menu passes it: the active editor may be another document
+    // (an output channel opened by an earlier test).
+    const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile, document.uri);
     assert.equal(e.scope, 'file');
     assert.equal(e.tokens, countTokens(text));
     assert.equal(e.characters, text.length);

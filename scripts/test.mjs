@@ -15,6 +15,7 @@ const stages = [
   ['setup: editor', 'bash', ['scripts/setup/editor.sh'], null, () => want('integration') || want('e2e')],
   ['setup: agents', 'bash', ['scripts/setup/agents.sh'], null, () => want('e2e')],
   ['setup: gemini', 'bash', ['scripts/setup/gemini.sh'], null, () => want('e2e')],
+  ['setup: opencode', 'bash', ['scripts/setup/opencode.sh'], null, () => want('e2e')],
   ['setup: peer', 'bash', ['scripts/setup/peer.sh'], null, () => want('conformance')],
   ['build', 'node', ['esbuild.config.mjs', '--tests']],
   ['typecheck', 'node_modules/.bin/tsc', ['--noEmit', '-p', '.']],

@@ -3,7 +3,7 @@ import { EpisodeTracker, type EpisodeTrackerState } from '../core/guard/episodes
 import { evaluate } from '../core/guard/evaluate';
 import { guardSettings } from '../core/guard/settings';
 import type { GuardSettings, Verdict } from '../core/guard/types';
-import { taskRecords, taskNumbers } from '../core/tasks/attribution';
+import { taskUsage } from '../core/tasks/attribution';
 import { addFlag, muteRule, type Task } from '../core/tasks/task';
 import type { ActivityEvent } from '../core/sources/types';
 import type { EngineService } from './engineService';
@@ -90,12 +90,11 @@ export class GuardService extends Disposable {
     }
     const sessions = this.meter.workspaceSessions();
     const ledger = this.engine.engine.ledger;
-    const records = taskRecords(task, sessions, (a, s) => ledger.sessionRecords(a, s)).flatMap((g) => g.records);
+    const { numbers, records } = taskUsage(task, sessions, (a, s) => ledger.sessionRecords(a, s), now);
     const events: ActivityEvent[] = [];
     for (const s of sessions) for (const e of this.engine.activity.events(s.agent, s.sessionId)) if (e.timestamp >= task.createdAt) events.push(e);
     events.sort((a, b) => a.timestamp - b.timestamp);
     this.log.trace(`Guard: ${sessions.length} sessions, ${events.length} events, ${records.length} records`);
-    const numbers = taskNumbers(task, sessions, (a, s) => ledger.sessionRecords(a, s), now);
     const settings = guardSettings(this.overrides());
     const verdicts = evaluate({
       now,

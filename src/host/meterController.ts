@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { meterView, type MeterInput, type MeterView } from '../core/meter/meterView';
 import type { SessionSummary } from '../core/ledger/ledger';
 import { alertsDue, budgetUse, burnRate, projectedExhaustion } from '../core/tasks/budget';
-import { inWorkspace, taskNumbers, taskRecords, workspaceSpendToday } from '../core/tasks/attribution';
+import { inWorkspace, taskNumbers, taskUsage, workspaceSpendToday } from '../core/tasks/attribution';
 import type { Task, TaskNumbers } from '../core/tasks/task';
 import type { Settings } from './config';
 import type { EngineService } from './engineService';
@@ -93,8 +93,7 @@ export class MeterController extends Disposable {
     const task = this.tasks.openTask;
     let input: MeterInput;
     if (task) {
-      const numbers = taskNumbers(task, sessions, recordsOf, now);
-      const records = taskRecords(task, sessions, recordsOf).flatMap((g) => g.records);
+      const { numbers, records } = taskUsage(task, sessions, recordsOf, now);
       const use = budgetUse(task, numbers, now);
       const rate = burnRate(records, now, undefined, task);
       const projected = task.status === 'active' ? projectedExhaustion(task, numbers, rate, now) : undefined;

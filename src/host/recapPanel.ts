@@ -6,7 +6,7 @@ import { Notice, parsePageMessage, ShowCompare, ShowHistory, ShowRecap, type Exp
 import { historyModel, recapModel } from '../core/recap/recapModel';
 import type { GitOutcome, HistoryModel, RecapModel } from '../core/recap/recapTypes';
 import { restoreUi } from '../core/recap/recapView';
-import { currentNumbers, taskRecords } from '../core/tasks/attribution';
+import { currentNumbers, taskUsage } from '../core/tasks/attribution';
 import type { AgentId } from '../core/sources/types';
 import type { Task } from '../core/tasks/task';
 import type { EngineService } from './engineService';
@@ -264,13 +264,14 @@ class RecapPanel extends Disposable {
   private async recap(task: Task, now: number): Promise<RecapModel> {
     const { engine } = this.ctx.deps;
     const { sessions, recordsOf } = this.sources();
-    const groups = taskRecords(task, sessions, recordsOf);
+    const usage = taskUsage(task, sessions, recordsOf, now);
     const files = new Map(engine.engine.scanner.fileStates().map((f) => [f.id, f.path] as const));
     return recapModel({
       task,
-      numbers: currentNumbers(task, sessions, recordsOf, now),
-      records: groups.flatMap((g) => g.records),
-      activity: groups.flatMap((g) => engine.activity.events(g.session.agent, g.session.sessionId)),
+      // A finished task keeps its frozen numbers (the logs may have changed or gone since).
+      numbers: task.final ?? usage.numbers,
+      records: usage.records,
+      activity: usage.groups.flatMap((g) => engine.activity.events(g.session.agent, g.session.sessionId)),
       git: await this.git(task, now),
       now,
       logFileOf: (id) => files.get(id),

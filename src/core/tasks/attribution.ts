@@ -93,7 +93,19 @@ export function taskRecords(
  * from the logs (see `currentNumbers`).
  */
 export function taskNumbers(task: Task, sessions: readonly SessionRef[], recordsOf: RecordsOf, now: number, options: AttributionOptions = {}): TaskNumbers {
-  return { ...aggregate(taskRecords(task, sessions, recordsOf, options)), activeMs: activeMs(task, now) };
+  return taskUsage(task, sessions, recordsOf, now, options).numbers;
+}
+
+/** The task's numbers and the records behind them (also grouped by session), selected once. */
+export function taskUsage(
+  task: Task,
+  sessions: readonly SessionRef[],
+  recordsOf: RecordsOf,
+  now: number,
+  options: AttributionOptions = {},
+): { numbers: TaskNumbers; records: LedgerRecord[]; groups: Array<{ session: SessionRef; records: LedgerRecord[] }> } {
+  const groups = taskRecords(task, sessions, recordsOf, options);
+  return { numbers: { ...aggregate(groups), activeMs: activeMs(task, now) }, records: groups.flatMap((g) => g.records), groups };
 }
 
 /** The frozen numbers of a finished task, else the numbers computed now. */

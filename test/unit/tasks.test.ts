@@ -13,26 +13,9 @@ import {
   validateCriterion,
   validateGoal,
   type Task,
-  type TaskNumbers,
 } from '../../src/core/tasks/task';
-import { input, MIN, rec, T0, world } from './helpers/tasksFixtures';
+import { input, MIN, numbers, rec, T0, world } from './helpers/tasksFixtures';
 
-const emptyNumbers = (): TaskNumbers => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheCreationTokens: 0,
-  cacheWrite5mTokens: 0,
-  cacheWrite1hTokens: 0,
-  cacheReadTokens: 0,
-  reasoningOutputTokens: 0,
-  totalTokens: 0,
-  costUSD: null,
-  requests: 0,
-  byModel: [],
-  sessions: [],
-  unpricedModels: [],
-  activeMs: 0,
-});
 
 describe('task model', () => {
   it('starts an active task with trimmed input and unchecked criteria', () => {
@@ -98,8 +81,8 @@ describe('task model', () => {
     assert.equal(task.status, 'active');
     assert.deepEqual(task.pauses, [{ from: T0 + 10 * MIN, to: T0 + 20 * MIN }]);
     task = pauseTask(task, T0 + 25 * MIN);
-    const numbers = { ...emptyNumbers(), activeMs: 15 * MIN };
-    const done = finishTask(task, 'partly', [true, false], numbers, T0 + 40 * MIN);
+    const frozen = numbers({ activeMs: 15 * MIN });
+    const done = finishTask(task, 'partly', [true, false], frozen, T0 + 40 * MIN);
     assert.equal(done.status, 'finished');
     assert.equal(done.endedAt, T0 + 40 * MIN);
     assert.equal(done.outcome, 'partly');
@@ -108,12 +91,12 @@ describe('task model', () => {
       done.criteria.map((c) => c.done),
       [true, false],
     );
-    assert.equal(done.final, numbers);
+    assert.equal(done.final, frozen);
     assert.equal(activeMs(done, T0 + 999 * MIN), 15 * MIN, '10 + 5 active minutes, frozen at the end');
-    assert.throws(() => finishTask(done, 'done', [true, true], numbers, T0 + 50 * MIN), /already finished/);
+    assert.throws(() => finishTask(done, 'done', [true, true], frozen, T0 + 50 * MIN), /already finished/);
     assert.throws(() => pauseTask(done, T0 + 50 * MIN), TaskError);
     assert.throws(() => resumeTask(done, T0 + 50 * MIN), TaskError);
-    assert.throws(() => finishTask(task, 'done', [true], numbers, T0), /Expected 2 criteria answers, got 1/);
+    assert.throws(() => finishTask(task, 'done', [true], frozen, T0), /Expected 2 criteria answers, got 1/);
   });
 
   it('re-arms only the alerts the task is no longer past when the budget changes', () => {
@@ -205,7 +188,7 @@ describe('task attribution: which records', () => {
   it('splits a session at the start, the end and around a pause, by record timestamp', () => {
     let task = startTask(input(), T0, 't');
     task = resumeTask(pauseTask(task, T0 + 10 * MIN), T0 + 20 * MIN);
-    task = finishTask(task, 'done', [true, true], emptyNumbers(), T0 + 30 * MIN);
+    task = finishTask(task, 'done', [true, true], numbers(), T0 + 30 * MIN);
     const n = taskNumbers(task, w.sessions, w.recordsOf, T0 + 60 * MIN, { platform: 'linux' });
     // In: T0 (2), +5m (4), +20m resume instant (32), end-1ms (64). Out: before start, pause instant, paused, end instant.
     assert.equal(n.inputTokens, 2 + 4 + 32 + 64);

@@ -1,27 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { alertsDue, budgetUse, burnRate, projectedExhaustion, projectedExhaustionByKind } from '../../src/core/tasks/budget';
-import { markAlertsFired, pauseTask, resumeTask, startTask, type Task, type TaskNumbers } from '../../src/core/tasks/task';
-import { input, MIN, rec, T0 } from './helpers/tasksFixtures';
-
-function numbers(over: Partial<TaskNumbers>): TaskNumbers {
-  return {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheCreationTokens: 0,
-    cacheWrite5mTokens: 0,
-    cacheWrite1hTokens: 0,
-    cacheReadTokens: 0,
-    reasoningOutputTokens: 0,
-    totalTokens: 0,
-    costUSD: null,
-    requests: 0,
-    byModel: [],
-    sessions: [],
-    unpricedModels: [],
-    activeMs: 0,
-    ...over,
-  };
-}
+import { markAlertsFired, pauseTask, resumeTask, startTask, type Task } from '../../src/core/tasks/task';
+import { input, MIN, numbers, rec, T0 } from './helpers/tasksFixtures';
 
 describe('task budget', () => {
   // Started at T0, paused 10 minutes: at T0 + 30m it has run 20 active minutes.

@@ -1,7 +1,12 @@
-import type { LedgerRecord } from '../../../src/core/ledger/ledger';
+import { emptyTotals, type LedgerRecord } from '../../../src/core/ledger/ledger';
 import type { AgentId } from '../../../src/core/sources/types';
 import type { RecordsOf, SessionRef } from '../../../src/core/tasks/attribution';
-import type { TaskInput } from '../../../src/core/tasks/task';
+import type { TaskInput, TaskNumbers } from '../../../src/core/tasks/task';
+
+/** Task numbers with nothing counted, and the given fields set. */
+export function numbers(over: Partial<TaskNumbers> = {}): TaskNumbers {
+  return { ...emptyTotals(), byModel: [], sessions: [], unpricedModels: [], activeMs: 0, ...over };
+}
 
 /** 2026-01-05 09:00:00 UTC, a Monday. */
 export const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);

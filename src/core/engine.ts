@@ -23,6 +23,13 @@ export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, g
  */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 
+/**
+ * A start that read less than this since the index was written leaves the index as it is: saving
+ * rewrites all of it (megabytes for months of history), while reading these bytes again next time
+ * costs a few milliseconds. A statusline run every few seconds then writes nothing.
+ */
+export const SAVE_MIN_BYTES = 8 * 1024 * 1024;
+
 function sizeOf(file: string): number {
   try {
     return fs.statSync(file).size;
@@ -60,6 +67,8 @@ export interface EngineOptions {
   readonly workerScript?: string;
   /** Fresh bytes above which the worker is used; PARALLEL_MIN_BYTES by default (a seam for tests). */
   readonly parallelMinBytes?: number;
+  /** Bytes a start must read before it rewrites the index; SAVE_MIN_BYTES by default (a seam for tests). */
+  readonly saveMinBytes?: number;
   /** Longest line read (a seam for tests); see MAX_LINE_BYTES. */
   readonly maxLineBytes?: number;
   /** Receives one line per notable event (index rebuilt, folders unreadable). */
@@ -88,7 +97,7 @@ export class Engine {
   start(): ScanStats & { indexLoaded: boolean } {
     const indexLoaded = this.loadIndex();
     const stats = this.options.workerScript ? this.scanParallel(this.options.workerScript) : this.scanner.scanAll();
-    if (stats.filesRead > 0 || stats.filesRemoved > 0 || !indexLoaded) this.save();
+    if (this.worthSaving(stats, indexLoaded)) this.save();
     return { ...stats, indexLoaded };
   }
 
@@ -96,8 +105,18 @@ export class Engine {
   async startAsync(): Promise<ScanStats & { indexLoaded: boolean }> {
     const indexLoaded = this.loadIndex();
     const stats = await this.scanner.scanAllAsync();
-    if (stats.filesRead > 0 || stats.filesRemoved > 0 || !indexLoaded) this.save();
+    if (this.worthSaving(stats, indexLoaded)) this.save();
     return { ...stats, indexLoaded };
+  }
+
+  /**
+   * Whether a start should write the index: when there was none, when files came or went (their
+   * list is what a restart trusts), or when it read SAVE_MIN_BYTES or more since the index was
+   * written; a start that read a little leaves it, and the next one reads those bytes again.
+   */
+  private worthSaving(stats: ScanStats, indexLoaded: boolean): boolean {
+    if (!indexLoaded) return true;
+    return stats.filesRemoved > 0 || stats.filesAdded > 0 || stats.bytesRead >= (this.options.saveMinBytes ?? SAVE_MIN_BYTES);
   }
 
   /**

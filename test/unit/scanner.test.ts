@@ -103,6 +103,45 @@ describe('incremental scanner', () => {
     assert.equal(total(third), 2 + 2 + 400);
   });
 
+  it('leaves the index alone after a start that read little, and the next start reads those bytes again', () => {
+    scratch.write(FILE, line(1) + line(2));
+    scratch.engine({ state: true }).start();
+    const [index] = fs.readdirSync(scratch.state);
+    const saved = fs.readFileSync(path.join(scratch.state, index));
+    const appended = line(3);
+    scratch.append(FILE, appended);
+    const small = scratch.engine({ state: true, saveMinBytes: 1024 * 1024 });
+    assert.equal(small.start().bytesRead, Buffer.byteLength(appended));
+    assert.deepEqual(fs.readFileSync(path.join(scratch.state, index)), saved, 'the index was not rewritten');
+    const again = scratch.engine({ state: true, saveMinBytes: 1024 * 1024 });
+    assert.equal(again.start().bytesRead, Buffer.byteLength(appended), 'read again, from the saved offset');
+    assert.equal(total(again), 2 + 3 + 4);
+    // Past the threshold, or when a file appears, the index is written.
+    scratch.write(`claude/projects/-work-project/99999999-2222-3333-4444-555555555555.jsonl`, line(9));
+    scratch.engine({ state: true, saveMinBytes: 1024 * 1024 }).start();
+    assert.notDeepEqual(fs.readFileSync(path.join(scratch.state, index)), saved);
+    assert.equal(scratch.engine({ state: true, saveMinBytes: 1024 * 1024 }).start().bytesRead, 0, 'everything is in the new index');
+  });
+
+  it('keeps the request keys of a file that grew while packed, so a later copy still replaces its record', () => {
+    scratch.write(FILE, line(1) + line(2));
+    scratch.engine({ state: true }).start();
+    // New requests appended to a packed file: saved next to its packed records without unpacking.
+    const before = fs.statSync(path.join(scratch.dir, FILE)).size;
+    scratch.append(FILE, line(3) + line(4));
+    const grew = scratch.engine({ state: true });
+    assert.equal(grew.start().bytesRead, fs.statSync(path.join(scratch.dir, FILE)).size - before, 'only the new bytes');
+    assert.equal(total(grew), 2 + 3 + 4 + 5);
+    // A larger streamed copy of the first request and of an appended one, after another restart.
+    scratch.append(FILE, line(1, 100) + line(4, 50));
+    const later = scratch.engine({ state: true });
+    later.start();
+    assert.equal(total(later), 1 + 100 + 3 + 4 + 4 + 50);
+    const cold = scratch.engine();
+    cold.start();
+    assert.deepEqual(later.ledger.summaries(), cold.ledger.summaries());
+  });
+
   it('after a restart, copies shared between files still compete exactly as in a cold scan', () => {
     const other = '99999999-2222-3333-4444-555555555555';
     const OTHER = `claude/projects/-work-project/${other}.jsonl`;

@@ -108,12 +108,46 @@ export function addRecord(totals: Totals, r: LedgerRecord): void {
 }
 
 /**
- * Numbers per persisted record: session, model, timestamp, input, output, 5-minute and 1-hour
- * cache writes, cache reads, reasoning, speed, key (string indexes; -1 for none), cost (NaN
- * when unpriced), the record's own pricing provider (string index; -1: the agent's), and 1 when
- * the record is the counted copy of its request (0: a copy that lost to another file's).
+ * Numbers per persisted record: session, model (string indexes), timestamp, input, output,
+ * 5-minute and 1-hour cache writes, cache reads, reasoning, speed (string index; -1 for none), the
+ * key's hash (keyHash; -1 for none), cost (NaN when unpriced), the record's own pricing provider
+ * (string index; -1: the agent's), and flags (1: the counted copy of its request, 2: estimated).
  */
 export const PACKED_FIELDS = 14;
+
+/**
+ * A 52-bit hash of a request key (two 32-bit FNV-1a variants), exact in a float64. Packed files
+ * are found by it; a collision costs only an unnecessary unpack, since the records then compete
+ * by their real keys.
+ */
+export function keyHash(key: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (a >>> 0) * 0x100000 + (b >>> 12);
+}
+
+/**
+ * Where a packed file's request keys are: a JSON array (one key per record, '' for none) in a
+ * buffer, decoded only when the file is unpacked. A restart that only reports never builds them.
+ */
+export interface KeySegment {
+  readonly blob: Buffer;
+  readonly start: number;
+  readonly end: number;
+}
+
+function segmentKeys(segment: KeySegment, count: number): readonly string[] {
+  if (count === 0) return [];
+  const keys: unknown = JSON.parse(segment.blob.toString('utf8', segment.start, segment.end));
+  if (!Array.isArray(keys) || keys.length !== count || keys.some((k) => typeof k !== 'string')) throw new Error('packed keys do not match their records');
+  return keys as string[];
+}
 
 /**
  * A file's records as persisted, kept as numbers until something needs them as objects. A restart
@@ -126,7 +160,9 @@ export interface PackedRecords {
   /** Index of the file's first number in `numbers`. */
   readonly start: number;
   readonly count: number;
+  /** Session, model, speed and provider names the numbers refer to. */
   readonly strings: readonly string[];
+  readonly keys: KeySegment;
   /** Whether the persisted costs were computed with the current prices. */
   costsValid: boolean;
 }
@@ -157,11 +193,10 @@ interface PackedFile {
 }
 
 /**
- * The keys of packed files, sorted, as pairs of (string index, file id): a lookup is a binary
- * search, so a restart builds no map of every key it ever saw.
+ * The keys of packed files as pairs of (keyHash, file id), sorted by hash: a lookup is a binary
+ * search, so a restart builds no map (and no string) of every key it ever saw.
  */
 export interface PackedKeyIndex {
-  readonly strings: readonly string[];
   readonly pairs: Float64Array;
 }
 
@@ -340,23 +375,31 @@ export class Ledger {
    */
   partsOfFile(fileId: number): SavedPart[] {
     const out: SavedPart[] = [];
+    let lastSession = '';
     const packed = this.packed.get(fileId);
     if (packed) {
       for (const entry of packed.sessions) for (const p of entry.packed.get(fileId) ?? []) out.push(savePart(entry.sessionId, p));
     }
-    const loose = new Map<string, PackedPart & { sessionId: string }>();
+    // Session → model → part; records of a file are mostly one session and model, so the last
+    // part is remembered and no key string is built per record.
+    const loose = new Map<string, Map<string, PackedPart>>();
+    let part: PackedPart | undefined;
     for (const r of this.byFile.get(fileId) ?? []) {
       if (!this.isCounted(r)) continue;
-      const key = `${r.sessionId}\u0000${r.model}`;
-      let p = loose.get(key);
-      if (!p) loose.set(key, (p = { ...emptyTotals(), model: r.model, priced: true, estimated: false, first: Infinity, last: -Infinity, sessionId: r.sessionId }));
-      addRecord(p, r);
-      if (r.costUSD === null) p.priced = false;
-      if (r.estimated) p.estimated = true;
-      if (r.timestamp < p.first) p.first = r.timestamp;
-      if (r.timestamp > p.last) p.last = r.timestamp;
+      if (!part || part.model !== r.model || lastSession !== r.sessionId) {
+        let byModel = loose.get(r.sessionId);
+        if (!byModel) loose.set(r.sessionId, (byModel = new Map()));
+        part = byModel.get(r.model);
+        if (!part) byModel.set(r.model, (part = { ...emptyTotals(), model: r.model, priced: true, estimated: false, first: Infinity, last: -Infinity }));
+        lastSession = r.sessionId;
+      }
+      addRecord(part, r);
+      if (r.costUSD === null) part.priced = false;
+      if (r.estimated) part.estimated = true;
+      if (r.timestamp < part.first) part.first = r.timestamp;
+      if (r.timestamp > part.last) part.last = r.timestamp;
     }
-    for (const p of loose.values()) out.push(savePart(p.sessionId, p));
+    for (const [sessionId, byModel] of loose) for (const p of byModel.values()) out.push(savePart(sessionId, p));
     return out;
   }
 
@@ -395,7 +438,7 @@ export class Ledger {
     this.packed.set(fileId, { block, sessions });
   }
 
-  /** The sorted (string index, file id) key pairs restored with the packed files, if any. */
+  /** The sorted (keyHash, file id) pairs restored with the packed files, if any. */
   packedKeyPairs(): Float64Array | undefined {
     return this.packedKeys?.pairs;
   }
@@ -409,16 +452,17 @@ export class Ledger {
   private packedOwners(key: string): number[] {
     const index = this.packedKeys;
     if (!index) return [];
-    const { strings, pairs } = index;
+    const { pairs } = index;
+    const hash = keyHash(key);
     let lo = 0;
     let hi = pairs.length / 2;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (strings[pairs[2 * mid]] < key) lo = mid + 1;
+      if (pairs[2 * mid] < hash) lo = mid + 1;
       else hi = mid;
     }
     const owners: number[] = [];
-    for (let i = lo; i < pairs.length / 2 && strings[pairs[2 * i]] === key; i++) {
+    for (let i = lo; i < pairs.length / 2 && pairs[2 * i] === hash; i++) {
       const fileId = pairs[2 * i + 1];
       if (this.packed.has(fileId)) owners.push(fileId);
     }
@@ -510,16 +554,16 @@ export class Ledger {
 
   private addBlock(fileId: number, block: PackedRecords): void {
     const { numbers, strings } = block;
+    const keys = segmentKeys(block.keys, block.count);
     for (let i = 0, at = block.start; i < block.count; i++, at += PACKED_FIELDS) {
       const speed = numbers[at + 9];
-      const key = numbers[at + 10];
       const cost = numbers[at + 11];
       const provider = numbers[at + 12];
       this.add(
         {
           agent: block.agent,
           sessionId: strings[numbers[at]],
-          key: key < 0 ? '' : strings[key],
+          key: keys[i],
           timestamp: numbers[at + 2],
           model: strings[numbers[at + 1]],
           inputTokens: numbers[at + 3],

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { PACKED_FIELDS, type Ledger, type PackedKeyIndex, type PackedRecords, type SavedPart } from '../ledger/ledger';
+import * as zlib from 'node:zlib';
+import { keyHash, PACKED_FIELDS, type Ledger, type PackedRecords, type SavedPart } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
 import { writeFileAtomic } from '../util/atomicWrite';
 import type { FileState } from './scanner';
@@ -8,19 +9,34 @@ import type { FileState } from './scanner';
  * The persisted index: each file's offset, parser state and the records it contributed, so a
  * restart reads only what changed. Bump FORMAT when parsing rules change: an index written by other
  * rules is rebuilt, never trusted.
+ *
+ * Layout: magic, format, header length, CRC-32 of everything after these 16 bytes; the JSON header
+ * (files, their per-session totals, the few names records refer to); then, 8-aligned, the records
+ * as float64 (PACKED_FIELDS each, file after file), the (keyHash, file id) pairs sorted by hash,
+ * and each file's request keys as a JSON array, decoded only if that file is ever unpacked. A
+ * restart therefore parses a small header and makes no object or string per record.
  */
-export const INDEX_FORMAT = 10;
+export const INDEX_FORMAT = 11;
 const MAGIC = 0x58494d41; // "AMIX"
 const FIELDS = PACKED_FIELDS;
+const PREAMBLE = 16;
+
+interface HeaderFile extends Omit<FileState, 'id'> {
+  id: number;
+  records: number;
+  parts: SavedPart[];
+  /** Bytes of this file's key array in the key section. */
+  keyBytes: number;
+}
 
 interface Header {
   format: number;
   savedAt: string;
   /** Fingerprint of the prices the stored costs were computed with. */
   pricing: string;
-  files: Array<Omit<FileState, 'id'> & { id: number; records: number; parts: SavedPart[] }>;
+  files: HeaderFile[];
   strings: string[];
-  /** Pairs (string index, file id) after the records, sorted by key: every keyed record. */
+  /** Number of (keyHash, file id) pairs after the records. */
   keys: number;
 }
 
@@ -30,51 +46,53 @@ export class IndexError extends Error {}
 export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer {
   const blocks = files.map((f) => ledger.packedBlock(f.id));
   const loose = files.map((f) => ledger.recordsOfFile(f.id));
-  // Packed files restored from one index share its string table: keep that table as the prefix of
-  // this one, so their numbers copy unchanged and their (sorted) keys need no new sort.
+  // Packed files restored from one index share its name table: keep that table as the prefix of
+  // this one, so their numbers copy unchanged and their (sorted) key pairs need no new sort.
   const base = blocks.find((b) => b !== undefined)?.strings;
   const reuse = base !== undefined && blocks.every((b) => b === undefined || b.strings === base);
   const strings: string[] = reuse ? [...base] : [];
-  let ids: Map<string, number> | undefined;
+  const ids = new Map(strings.map((x, i) => [x, i]));
   const intern = (s: string): number => {
-    if (!ids) ids = new Map(strings.map((x, i) => [x, i]));
     let id = ids.get(s);
     if (id === undefined) {
-      id = strings.length;
-      strings.push(s);
+      id = strings.push(s) - 1;
       ids.set(s, id);
     }
     return id;
   };
-  const headerFiles: Header['files'] = [];
+  const headerFiles: HeaderFile[] = [];
+  const keyChunks: Buffer[] = [];
   const total = files.reduce((n, _f, i) => n + (blocks[i]?.count ?? 0) + loose[i].length, 0);
   const numbers = new Float64Array(total * FIELDS);
-  /** Keys of records written from objects, to merge into the reused sorted keys. */
-  const fresh: Array<[string, number, number]> = [];
+  /** Key pairs of records not in a reused block, to merge into the reused sorted pairs. */
+  const freshHashes: number[] = [];
+  const freshFiles: number[] = [];
   let at = 0;
   files.forEach((f, i) => {
     const block = blocks[i];
-    headerFiles.push({ ...f, records: (block?.count ?? 0) + loose[i].length, parts: ledger.partsOfFile(f.id) });
+    const records = loose[i];
     if (block && reuse) {
       numbers.set(block.numbers.subarray(block.start, block.start + block.count * FIELDS), at);
       at += block.count * FIELDS;
     } else if (block) {
-      // Still packed, from another table: copy the numbers, re-interning its strings.
+      // Still packed, from another table: copy the numbers, re-interning its names.
       const str = (n: number) => (n < 0 ? -1 : intern(block.strings[n]));
       for (let j = 0, from = block.start; j < block.count; j++, from += FIELDS) {
-        numbers[at++] = str(block.numbers[from]);
-        numbers[at++] = str(block.numbers[from + 1]);
-        for (let c = 2; c <= 8; c++) numbers[at++] = block.numbers[from + c];
-        numbers[at++] = str(block.numbers[from + 9]);
-        const key = str(block.numbers[from + 10]);
-        numbers[at++] = key;
-        if (key >= 0) fresh.push([strings[key], key, f.id]);
-        numbers[at++] = block.numbers[from + 11];
-        numbers[at++] = str(block.numbers[from + 12]);
-        numbers[at++] = block.numbers[from + 13];
+        numbers.set(block.numbers.subarray(from, from + FIELDS), at);
+        numbers[at] = str(block.numbers[from]);
+        numbers[at + 1] = str(block.numbers[from + 1]);
+        numbers[at + 9] = str(block.numbers[from + 9]);
+        numbers[at + 12] = str(block.numbers[from + 12]);
+        const hash = block.numbers[from + 10];
+        if (hash >= 0) {
+          freshHashes.push(hash);
+          freshFiles.push(f.id);
+        }
+        at += FIELDS;
       }
     }
-    for (const r of loose[i]) {
+    const keys: string[] = [];
+    for (const r of records) {
       numbers[at++] = intern(r.sessionId);
       numbers[at++] = intern(r.model);
       numbers[at++] = r.timestamp;
@@ -85,48 +103,74 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
       numbers[at++] = r.cacheReadTokens;
       numbers[at++] = r.reasoningOutputTokens;
       numbers[at++] = r.speed === undefined ? -1 : intern(r.speed);
-      const key = r.key ? intern(r.key) : -1;
-      numbers[at++] = key;
-      if (key >= 0) fresh.push([r.key, key, f.id]);
+      const hash = r.key ? keyHash(r.key) : -1;
+      numbers[at++] = hash;
+      if (hash >= 0) {
+        freshHashes.push(hash);
+        freshFiles.push(f.id);
+      }
       numbers[at++] = r.costUSD === null ? NaN : r.costUSD;
       numbers[at++] = r.provider === undefined ? -1 : intern(r.provider);
-      // Flags: 1 = the counted copy of its request, 2 = estimated counts.
       numbers[at++] = (ledger.isCounted(r) ? 1 : 0) | (r.estimated ? 2 : 0);
+      keys.push(r.key);
     }
+    const keyBytes = fileKeys(block, keys);
+    keyChunks.push(keyBytes);
+    headerFiles.push({ ...f, records: (block?.count ?? 0) + records.length, parts: ledger.partsOfFile(f.id), keyBytes: keyBytes.length });
   });
-  // Every record's key with its file, sorted, for binary search after a restart: the reused keys
-  // of files still packed (already sorted) merged with the fresh ones (sorted here).
-  fresh.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const kept: number[] = [];
-  if (reuse) {
-    const old = ledger.packedKeyPairs();
-    const stillPacked = new Set(blocks.flatMap((b, i) => (b ? [files[i].id] : [])));
-    if (old) for (let i = 0; i < old.length; i += 2) if (stillPacked.has(old[i + 1])) kept.push(old[i], old[i + 1]);
-  }
-  const keyNumbers = new Float64Array(kept.length + fresh.length * 2);
-  let a = 0;
-  let b = 0;
-  let k = 0;
-  while (a < kept.length || b < fresh.length) {
-    if (b >= fresh.length || (a < kept.length && strings[kept[a]] <= fresh[b][0])) {
-      keyNumbers[k++] = kept[a++];
-      keyNumbers[k++] = kept[a++];
-    } else {
-      keyNumbers[k++] = fresh[b][1];
-      keyNumbers[k++] = fresh[b++][2];
-    }
-  }
-  const pairs = { length: keyNumbers.length / 2 };
-  const header: Header = { format: INDEX_FORMAT, savedAt: new Date().toISOString(), pricing: ledger.pricing, files: headerFiles, strings, keys: pairs.length };
+  const pairs = mergePairs(reuse ? keptPairs(ledger, blocks, files) : new Float64Array(0), freshHashes, freshFiles);
+  const header: Header = { format: INDEX_FORMAT, savedAt: new Date().toISOString(), pricing: ledger.pricing, files: headerFiles, strings, keys: pairs.length / 2 };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const bodyStart = align8(12 + json.length);
-  const out = Buffer.alloc(bodyStart + numbers.byteLength + keyNumbers.byteLength);
+  const bodyStart = align8(PREAMBLE + json.length);
+  const keysStart = bodyStart + numbers.byteLength + pairs.byteLength;
+  const out = Buffer.alloc(keysStart + keyChunks.reduce((n, c) => n + c.length, 0));
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt32LE(INDEX_FORMAT, 4);
   out.writeUInt32LE(json.length, 8);
-  json.copy(out, 12);
+  json.copy(out, PREAMBLE);
   Buffer.from(numbers.buffer).copy(out, bodyStart);
-  Buffer.from(keyNumbers.buffer).copy(out, bodyStart + numbers.byteLength);
+  Buffer.from(pairs.buffer).copy(out, bodyStart + numbers.byteLength);
+  let k = keysStart;
+  for (const chunk of keyChunks) k += chunk.copy(out, k);
+  out.writeUInt32LE(crc32(out.subarray(PREAMBLE)), 12);
+  return out;
+}
+
+/** A file's key array: its packed block's bytes as they are, extended with its loose records' keys. */
+function fileKeys(block: PackedRecords | undefined, loose: readonly string[]): Buffer {
+  const packed = block && block.count > 0 ? block.keys.blob.subarray(block.keys.start, block.keys.end) : undefined;
+  if (!packed) return loose.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(loose), 'utf8');
+  if (loose.length === 0) return packed;
+  // `[…packed…]` + `,…loose…]`: splice the arrays without decoding the packed one.
+  return Buffer.concat([packed.subarray(0, packed.length - 1), Buffer.from(`,${JSON.stringify(loose).slice(1)}`, 'utf8')]);
+}
+
+/** The restored pairs whose files are still packed (already sorted). */
+function keptPairs(ledger: Ledger, blocks: ReadonlyArray<PackedRecords | undefined>, files: readonly FileState[]): Float64Array {
+  const old = ledger.packedKeyPairs();
+  if (!old) return new Float64Array(0);
+  const stillPacked = new Set(blocks.flatMap((b, i) => (b ? [files[i].id] : [])));
+  const kept: number[] = [];
+  for (let i = 0; i < old.length; i += 2) if (stillPacked.has(old[i + 1])) kept.push(old[i], old[i + 1]);
+  return Float64Array.from(kept);
+}
+
+/** Sorted pairs: the kept ones merged with the fresh ones (sorted here by hash). */
+function mergePairs(kept: Float64Array, hashes: readonly number[], fileIds: readonly number[]): Float64Array {
+  const order = Array.from(hashes.keys()).sort((a, b) => hashes[a] - hashes[b]);
+  const out = new Float64Array(kept.length + hashes.length * 2);
+  let a = 0;
+  let b = 0;
+  let k = 0;
+  while (a < kept.length || b < order.length) {
+    if (b >= order.length || (a < kept.length && kept[a] <= hashes[order[b]])) {
+      out[k++] = kept[a++];
+      out[k++] = kept[a++];
+    } else {
+      out[k++] = hashes[order[b]];
+      out[k++] = fileIds[order[b++]];
+    }
+  }
   return out;
 }
 
@@ -135,51 +179,57 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
  * Throws IndexError (and adds nothing) when the index is corrupt or of another format.
  */
 export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: FileState[]) => void): FileState[] {
-  if (data.length < 12 || data.readUInt32LE(0) !== MAGIC) throw new IndexError('not an Agent Meter index');
+  if (data.length < PREAMBLE || data.readUInt32LE(0) !== MAGIC) throw new IndexError('not an Agent Meter index');
   const format = data.readUInt32LE(4);
   if (format !== INDEX_FORMAT) throw new IndexError(`index format ${format}, expected ${INDEX_FORMAT}`);
   const jsonLength = data.readUInt32LE(8);
-  if (12 + jsonLength > data.length) throw new IndexError('index header is truncated');
+  if (PREAMBLE + jsonLength > data.length) throw new IndexError('index header is truncated');
+  if (crc32(data.subarray(PREAMBLE)) !== data.readUInt32LE(12)) throw new IndexError('index checksum does not match');
   let header: Header;
   try {
-    header = JSON.parse(data.toString('utf8', 12, 12 + jsonLength)) as Header;
+    header = JSON.parse(data.toString('utf8', PREAMBLE, PREAMBLE + jsonLength)) as Header;
   } catch {
     throw new IndexError('index header is not valid JSON');
   }
-  if (!Array.isArray(header.files) || !Array.isArray(header.strings)) throw new IndexError('index header is incomplete');
-  const bodyStart = align8(12 + jsonLength);
-  const total = header.files.reduce((n, f) => n + (Number.isInteger(f.records) && f.records >= 0 ? f.records : NaN), 0);
-  const keyCount = header.keys;
-  if (!Number.isFinite(total) || !Number.isInteger(keyCount) || keyCount < 0 || data.length !== bodyStart + (total * FIELDS + keyCount * 2) * 8) {
-    throw new IndexError('index body does not match its header');
+  if (!Array.isArray(header.files) || !Array.isArray(header.strings) || header.strings.some((s) => typeof s !== 'string')) throw new IndexError('index header is incomplete');
+  for (const f of header.files) {
+    if (typeof f?.path !== 'string' || typeof f.offset !== 'number' || typeof f.id !== 'number' || !count(f.records) || !count(f.keyBytes)) throw new IndexError('index file entry is malformed');
   }
+  const bodyStart = align8(PREAMBLE + jsonLength);
+  const total = header.files.reduce((n, f) => n + f.records, 0);
+  const keyBytes = header.files.reduce((n, f) => n + f.keyBytes, 0);
+  const keysStart = bodyStart + (total * FIELDS + header.keys * 2) * 8;
+  if (!count(header.keys) || data.length !== keysStart + keyBytes) throw new IndexError('index body does not match its header');
   const body = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
   const numbers = new Float64Array(body.buffer, body.byteOffset + bodyStart, total * FIELDS);
-  const keyPairs = new Float64Array(body.buffer, body.byteOffset + bodyStart + total * FIELDS * 8, keyCount * 2);
-  const { strings } = header;
-  // Validate everything before touching the ledger, so a corrupt index adds nothing.
-  for (const f of header.files) {
-    if (typeof f.path !== 'string' || typeof f.offset !== 'number' || typeof f.id !== 'number') throw new IndexError('index file entry is malformed');
-  }
-  const isString = (n: number, optional: boolean): boolean => (optional && n === -1) || (Number.isInteger(n) && n >= 0 && n < strings.length && typeof strings[n] === 'string');
+  const pairs = new Float64Array(body.buffer, body.byteOffset + bodyStart + total * FIELDS * 8, header.keys * 2);
+  // The checksum proves these are the bytes written; this proves the writer's references hold.
+  const names = header.strings.length;
   for (let at = 0; at < numbers.length; at += FIELDS) {
-    if (!isString(numbers[at], false) || !isString(numbers[at + 1], false) || !isString(numbers[at + 9], true) || !isString(numbers[at + 10], true) || !isString(numbers[at + 12], true)) {
-      throw new IndexError('index refers to a missing string');
-    }
+    const s = numbers[at];
+    const m = numbers[at + 1];
+    const sp = numbers[at + 9];
+    const pr = numbers[at + 12];
+    if (!(s >= 0 && s < names && m >= 0 && m < names && sp < names && pr < names)) throw new IndexError('index refers to a missing name');
   }
-  const files = header.files.map(({ records: _records, parts: _parts, ...f }) => f);
+  const files = header.files.map(({ records: _records, parts: _parts, keyBytes: _keyBytes, ...f }) => f);
   onFiles?.(files);
   const costsValid = header.pricing === ledger.pricing;
-  for (let i = 0; i < keyPairs.length; i += 2) if (!isString(keyPairs[i], false)) throw new IndexError('index key refers to a missing string');
   const restored: Array<{ fileId: number; block: PackedRecords; parts?: SavedPart[] }> = [];
   let at = 0;
+  let keyAt = keysStart;
   for (const f of header.files) {
-    restored.push({ fileId: f.id, block: { agent: f.agent as AgentId, numbers, start: at, count: f.records, strings, costsValid }, parts: validParts(f.parts) });
+    const keys = { blob: body, start: keyAt, end: keyAt + f.keyBytes };
+    restored.push({ fileId: f.id, block: { agent: f.agent as AgentId, numbers, start: at, count: f.records, strings: header.strings, keys, costsValid }, parts: validParts(f.parts) });
     at += f.records * FIELDS;
+    keyAt += f.keyBytes;
   }
-  const keys: PackedKeyIndex = { strings, pairs: keyPairs };
-  ledger.restore(restored, keys);
+  ledger.restore(restored, { pairs });
   return files;
+}
+
+function count(n: unknown): n is number {
+  return Number.isInteger(n) && (n as number) >= 0;
 }
 
 export function saveIndex(file: string, files: readonly FileState[], ledger: Ledger): void {
@@ -212,3 +262,22 @@ function validParts(parts: unknown): SavedPart[] | undefined {
 function align8(n: number): number {
   return (n + 7) & ~7;
 }
+
+/** CRC-32 of the bytes (zlib's, native from Node 20.15; a table-driven fallback before). */
+function crc32(bytes: Uint8Array): number {
+  const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+  if (native) return native(bytes) >>> 0;
+  let table = crcTable;
+  if (!table) {
+    table = crcTable = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c;
+    }
+  }
+  let crc = -1;
+  for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+let crcTable: Int32Array | undefined;

@@ -36,6 +36,8 @@ export interface ScanStats {
   filesSeen: number;
   filesRead: number;
   bytesRead: number;
+  /** Files seen for the first time. */
+  filesAdded: number;
   filesRemoved: number;
   /** Files read by a worker thread (parallel cold scan). */
   filesInWorker: number;
@@ -167,6 +169,7 @@ export class Scanner {
     this.files.set(state.path, state);
     this.paths.set(state.id, state.path);
     this.stats = stats;
+    stats.filesAdded++;
     const parser = this.parserFor(source, state);
     const lines = Buffer.from(batch.lines.buffer, batch.lines.byteOffset, batch.lines.length);
     for (let i = 0; i < batch.offsets.length; i++) {
@@ -259,6 +262,7 @@ export class Scanner {
         state = { id: this.nextId++, path: file, agent: source.agent, size: 0, mtimeMs: 0, ino: st.ino, offset: 0, parserState: undefined, skips: {} };
         this.files.set(file, state);
         this.paths.set(state.id, file);
+        stats.filesAdded++;
       }
       state.size = st.size;
       state.mtimeMs = st.mtimeMs;
@@ -426,5 +430,5 @@ export class Scanner {
 }
 
 export function newStats(): ScanStats {
-  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesRemoved: 0, filesInWorker: 0, records: 0, skips: [], elapsedMs: 0 };
+  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesAdded: 0, filesRemoved: 0, filesInWorker: 0, records: 0, skips: [], elapsedMs: 0 };
 }

@@ -9,9 +9,13 @@ import * as path from 'node:path';
 export function walkFiles(root: string, accept: (relativePath: string) => boolean, onError: (folder: string, error: NodeJS.ErrnoException) => void): string[] {
   const out: string[] = [];
   const pending = [''];
+  // Joined by hand below: path.join normalises every path again, a third of a warm start's walk.
+  const normal = path.normalize(root);
+  const base = normal.length > path.parse(normal).root.length ? normal.replace(/[\\/]+$/, '') : normal;
+  const prefix = base.endsWith(path.sep) ? base : base + path.sep;
   while (pending.length > 0) {
     const relative = pending.pop()!;
-    const folder = relative ? path.join(root, relative) : root;
+    const folder = relative ? prefix + relative : base;
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(folder, { withFileTypes: true });
@@ -23,7 +27,7 @@ export function walkFiles(root: string, accept: (relativePath: string) => boolea
     for (const entry of entries) {
       const child = relative ? `${relative}${path.sep}${entry.name}` : entry.name;
       if (entry.isDirectory()) pending.push(child);
-      else if (entry.isFile() && accept(child)) out.push(path.join(root, child));
+      else if (entry.isFile() && accept(child)) out.push(prefix + child);
     }
   }
   return out.sort();

@@ -23,7 +23,8 @@ export class Scratch {
     fs.appendFileSync(path.join(this.dir, relative), content);
   }
 
-  engine(options: { state?: boolean; activity?: ActivityEvent[]; maxLineBytes?: number; log?: string[] } = {}): Engine {
+  /** An engine over the scratch folders; it saves its index after every start unless `saveMinBytes` says otherwise. */
+  engine(options: { state?: boolean; activity?: ActivityEvent[]; maxLineBytes?: number; log?: string[]; saveMinBytes?: number } = {}): Engine {
     return new Engine({
       env: { home: path.join(this.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: this.claude, CODEX_HOME: this.codex } },
       pricer: createPricer(),
@@ -31,6 +32,7 @@ export class Scratch {
       wantActivity: options.activity ? () => true : undefined,
       onActivity: options.activity ? (e) => options.activity!.push(e) : undefined,
       maxLineBytes: options.maxLineBytes,
+      saveMinBytes: options.saveMinBytes ?? 0,
       log: options.log ? (m) => options.log!.push(m) : undefined,
     });
   }

@@ -7,6 +7,7 @@ import { IndexError, loadIndex, saveIndex } from './scan/indexStore';
 import { startLineWorker } from './scan/parallelScan';
 import { MAX_LINE_BYTES, Scanner, type FileState, type ScanStats } from './scan/scanner';
 import { claudeSource } from './sources/claude/claudeSource';
+import { clineSdkSource } from './sources/cline/clineSdkSource';
 import { clineSource, kiloCodeSource, rooCodeSource } from './sources/cline/clineSource';
 import { codexSource } from './sources/codex/codexSource';
 import { copilotEmptyWindowSource, copilotWorkspaceSource } from './sources/copilot/copilotSource';
@@ -15,7 +16,7 @@ import { opencodeDbSource, opencodeStorageSource } from './sources/opencode/open
 import type { AgentSource, SourceEnv } from './sources/source';
 import type { ActivityEvent, AgentId } from './sources/types';
 
-export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, geminiDocumentSource, geminiLogSource, clineSource, rooCodeSource, kiloCodeSource, opencodeStorageSource, opencodeDbSource, copilotWorkspaceSource, copilotEmptyWindowSource];
+export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, geminiDocumentSource, geminiLogSource, clineSource, clineSdkSource, rooCodeSource, kiloCodeSource, opencodeStorageSource, opencodeDbSource, copilotWorkspaceSource, copilotEmptyWindowSource];
 
 /**
  * 64 MiB: below it a second thread's start (~30 ms) and the hand-over of records cost more than

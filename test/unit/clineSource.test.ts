@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { pricingProvider } from '../../src/core/sources/cline/clineSource';
-import type { ActivityEvent } from '../../src/core/sources/types';
+import type { ActivityEvent, Skip } from '../../src/core/sources/types';
 import { agentsEngine, clineAsk, clineRequest, clineSay, tasksDir } from './helpers/agents';
 import { Scratch } from './helpers/fixtures';
 
@@ -14,6 +14,47 @@ const OCT_2025 = Date.parse('2025-10-20T10:00:00Z');
 function write(scratch: Scratch, dir: string, messages: unknown[], task = T): void {
   scratch.write(`${dir}/${task}/ui_messages.json`, JSON.stringify(messages));
 }
+
+/** Cline ≥ 4's default session folder (`~/.cline/data/sessions`), relative to the scratch dir. */
+const SESSIONS = 'home/.cline/data/sessions';
+const S = '1784094124598_rruoq';
+
+interface SdkMetrics {
+  inputTokens?: unknown;
+  outputTokens?: unknown;
+  cacheReadTokens?: unknown;
+  cacheWriteTokens?: unknown;
+  cost?: number;
+}
+
+/** An assistant message as the Cline SDK persists it: per-call `metrics`, `modelInfo`, `ts`. */
+function sdkAssistant(id: string, ts: number | undefined, metrics?: SdkMetrics, model?: { id: string; provider: string }): Record<string, unknown> {
+  return {
+    id,
+    role: 'assistant',
+    ...(ts !== undefined ? { ts } : {}),
+    ...(model ? { modelInfo: { ...model, family: 'x' } } : {}),
+    ...(metrics ? { metrics: { cacheReadTokens: 0, cacheWriteTokens: 0, ...metrics } } : {}),
+    content: [{ type: 'text', text: 'ok' }],
+  };
+}
+
+function sdkUser(id: string): Record<string, unknown> {
+  return { id, role: 'user', content: [{ type: 'text', text: 'do it' }] };
+}
+
+/** `<session>/<session>.messages.json`, the document rewritten whole on every save. */
+function writeSdk(scratch: Scratch, messages: unknown[], session = S, dir = SESSIONS, file = `${session}.messages.json`): void {
+  scratch.write(`${dir}/${session}/${file}`, JSON.stringify({ version: 1, updated_at: '2026-07-15T05:42:10.000Z', agent: 'lead', sessionId: session, messages }, null, 2));
+}
+
+/** The session manifest `<session>/<session>.json`. */
+function writeManifest(scratch: Scratch, fields: Record<string, unknown>, session = S, dir = SESSIONS): void {
+  scratch.write(`${dir}/${session}/${session}.json`, JSON.stringify({ version: 1, session_id: session, source: 'cli', status: 'completed', ...fields }, null, 2));
+}
+
+const SONNET = { id: 'claude-sonnet-4-5-20250929', provider: 'anthropic' };
+const GPT5 = { id: 'gpt-5', provider: 'openai-native' };
 
 describe('Cline-family sources', () => {
   let scratch: Scratch;
@@ -121,6 +162,167 @@ describe('Cline-family sources', () => {
     const engine = agentsEngine(scratch, { agents: ['cline'], vars: { APPDATA: `${scratch.dir}/appdata` } });
     engine.start();
     assert.deepEqual(engine.ledger.summaries().map((s) => s.sessionId).sort(), ['1', '2', '3']);
+  });
+
+  it('Cline SDK sessions: inputTokens includes the cache, which is taken out; the model follows each message', () => {
+    writeManifest(scratch, { cwd: '/work/sdk', workspace_root: '/work', model: 'mistralai/mixtral-8x22b-instruct', provider: 'cline' });
+    writeSdk(scratch, [
+      sdkUser('u1'),
+      sdkAssistant('a1', NOV_2025, { inputTokens: 25012, outputTokens: 300, cacheReadTokens: 20000, cacheWriteTokens: 5000, cost: 0.05 }, SONNET),
+      sdkUser('u2'),
+      // The user switched models mid-session: this call is billed to OpenAI.
+      sdkAssistant('a2', NOV_2025 + 1, { inputTokens: 1000, outputTokens: 20, cacheReadTokens: 800 }, GPT5),
+    ]);
+    const engine = agentsEngine(scratch, { agents: ['cline'] });
+    const stats = engine.start();
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual([s.agent, s.sessionId, s.cwd], ['cline', S, '/work/sdk']);
+    assert.deepEqual([s.inputTokens, s.outputTokens, s.cacheCreationTokens, s.cacheReadTokens, s.requests], [12 + 200, 320, 5000, 20800, 2]);
+    assert.deepEqual(s.models, ['claude-sonnet-4-5-20250929', 'gpt-5']);
+    assert.deepEqual(s.unpricedModels, []);
+    assert.deepEqual(stats.skips, []);
+  });
+
+  it('Cline SDK: an inputTokens below its cached part is already the remainder', () => {
+    writeSdk(scratch, [sdkAssistant('a1', NOV_2025, { inputTokens: 21, outputTokens: 8, cacheReadTokens: 300, cacheWriteTokens: 100 }, SONNET)]);
+    const engine = agentsEngine(scratch, { agents: ['cline'] });
+    engine.start();
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual([s.inputTokens, s.cacheReadTokens, s.cacheCreationTokens], [21, 300, 100]);
+  });
+
+  it('Cline SDK: messages without counts (mid-turn, zero usage) are not requests; the session model fills in, unpriced when unknown', () => {
+    writeManifest(scratch, { cwd: '/w', model: 'mistralai/mixtral-8x22b-instruct', provider: 'cline' });
+    writeSdk(scratch, [
+      sdkUser('u1'),
+      sdkAssistant('a0', NOV_2025 - 1), // no metrics: the call reported no usage (yet)
+      sdkAssistant('a1', NOV_2025, { inputTokens: 0, outputTokens: 0 }), // usageDelta of nothing
+      sdkAssistant('a2', NOV_2025 + 1, { inputTokens: 100, outputTokens: 10 }),
+    ]);
+    const engine = agentsEngine(scratch, { agents: ['cline'] });
+    const stats = engine.start();
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual([s.requests, s.inputTokens, s.outputTokens], [1, 100, 10]);
+    assert.deepEqual(s.models, ['mistralai/mixtral-8x22b-instruct']);
+    assert.equal(s.costUSD, null, 'a gateway model id the table does not list is unpriced');
+    assert.deepEqual(stats.skips, []);
+  });
+
+  it('Cline SDK: a request filled in by a later rewrite is counted once, with its final counts', () => {
+    writeSdk(scratch, [sdkUser('u1'), sdkAssistant('a1', undefined)]);
+    const engine = agentsEngine(scratch, { agents: ['cline'] });
+    engine.start();
+    assert.equal(engine.ledger.summaries().length, 0);
+    writeSdk(scratch, [sdkUser('u1'), sdkAssistant('a1', NOV_2025, { inputTokens: 50, outputTokens: 5 }, SONNET)]);
+    engine.refresh();
+    writeSdk(scratch, [sdkUser('u1'), sdkAssistant('a1', NOV_2025, { inputTokens: 50, outputTokens: 5 }, SONNET), sdkUser('u2')]);
+    engine.refresh();
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual([s.requests, s.totalTokens], [1, 55]);
+  });
+
+  it('Cline SDK: a malformed file and broken counts are skipped with a reason', () => {
+    scratch.write(`${SESSIONS}/broken_1/broken_1.messages.json`, '{"version":1,"messages":[{"id":"a1","role":"assis');
+    scratch.write(`${SESSIONS}/array_1/array_1.messages.json`, '[]');
+    writeSdk(scratch, [
+      sdkAssistant('a1', NOV_2025, { inputTokens: -5, outputTokens: 10 }, SONNET),
+      sdkAssistant('a2', NOV_2025 + 1, { inputTokens: '12', outputTokens: 10 }, SONNET),
+      sdkAssistant('a3', NOV_2025 + 2, { inputTokens: 12, outputTokens: 10 }, SONNET),
+    ]);
+    const engine = agentsEngine(scratch, { agents: ['cline'] });
+    const stats = engine.start();
+    const reasons = stats.skips.map((k: Skip) => k.reason).sort();
+    assert.deepEqual(reasons, ['bad-usage', 'bad-usage', 'malformed-json', 'not-an-object']);
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual([s.requests, s.inputTokens], [1, 12]);
+  });
+
+  it('Cline SDK: a resumed or forked session that copies its parent\'s messages counts them once', () => {
+    const parent = [sdkUser('u1'), sdkAssistant('msg_a1', NOV_2025, { inputTokens: 1200, outputTokens: 40, cacheReadTokens: 1000 }, SONNET)];
+    writeSdk(scratch, parent, '1784094053271_p8pzo');
+    writeSdk(scratch, [...parent, sdkUser('u2'), sdkAssistant('msg_b1', NOV_2025 + 60_000, { inputTokens: 1500, outputTokens: 60, cacheReadTokens: 1200 }, SONNET)], S);
+    const engine = agentsEngine(scratch, { agents: ['cline'] });
+    engine.start();
+    const byId = new Map(engine.ledger.summaries().map((s) => [s.sessionId, s]));
+    assert.deepEqual([byId.get('1784094053271_p8pzo')?.requests, byId.get(S)?.requests], [1, 1]);
+    const all = engine.ledger.summaries().reduce((n, s) => n + s.outputTokens, 0);
+    assert.equal(all, 100);
+  });
+
+  it('Cline SDK: classic-shaped metrics copied in from a resumed task\'s API history are not counted again', () => {
+    write(scratch, CLINE, [clineRequest(OCT_2025, { tokensIn: 10, tokensOut: 5 }, { providerId: 'anthropic', modelId: SONNET.id })]);
+    writeSdk(scratch, [
+      { role: 'assistant', ts: OCT_2025 + 5, content: [{ type: 'text', text: 'old' }], metrics: { tokens: { prompt: 10, completion: 5, cached: 0 }, cost: 0.001 } },
+      sdkAssistant('a1', NOV_2025, { inputTokens: 70, outputTokens: 7 }, SONNET),
+    ]);
+    const engine = agentsEngine(scratch, { agents: ['cline'] });
+    const stats = engine.start();
+    const total = engine.ledger.summaries().reduce((n, s) => n + s.totalTokens, 0);
+    assert.equal(total, 15 + 77);
+    assert.deepEqual(stats.skips, []);
+  });
+
+  it('Cline SDK: sub-agent files beside the session count toward it; CLINE_SESSION_DATA_DIR moves the folder', () => {
+    const dir = 'elsewhere/sessions';
+    writeSdk(scratch, [sdkAssistant('a1', NOV_2025, { inputTokens: 10, outputTokens: 1 }, SONNET)], S, dir);
+    writeSdk(scratch, [sdkAssistant('s1', NOV_2025 + 1, { inputTokens: 20, outputTokens: 2 }, SONNET)], S, dir, 'agent_x1.messages.json');
+    writeSdk(scratch, [sdkAssistant('z1', NOV_2025, { inputTokens: 99, outputTokens: 9 }, SONNET)]); // the default folder is not read
+    const engine = agentsEngine(scratch, { agents: ['cline'], vars: { CLINE_SESSION_DATA_DIR: `${scratch.dir}/${dir}` } });
+    engine.start();
+    const [s, ...rest] = engine.ledger.summaries();
+    assert.deepEqual(rest, []);
+    assert.deepEqual([s.sessionId, s.requests, s.totalTokens], [S, 2, 33]);
+  });
+
+  it('the extension\'s ui_messages.json copy of an SDK session is not counted next to the session', () => {
+    writeSdk(scratch, [sdkAssistant('a1', NOV_2025, { inputTokens: 25012, outputTokens: 300, cacheReadTokens: 20000, cacheWriteTokens: 5000 }, SONNET)]);
+    // What the SDK-based extension saves for the same session: the translator's own `ts`, the uncached remainder.
+    write(scratch, CLINE, [clineSay(NOV_2025 + 7, 'task', 'fix it'), clineRequest(NOV_2025 + 9, { tokensIn: 12, tokensOut: 300, cacheWrites: 5000, cacheReads: 20000 })], S);
+    const engine = agentsEngine(scratch, { agents: ['cline'] });
+    engine.start();
+    const [s, ...rest] = engine.ledger.summaries();
+    assert.deepEqual(rest, []);
+    assert.deepEqual([s.sessionId, s.requests, s.inputTokens], [S, 1, 12]);
+  });
+
+  it('Cline\'s standalone tasks under CLINE_DATA_DIR/tasks are read; the same task in the editor folder counts once', () => {
+    const data = 'cline-data';
+    const messages = [clineRequest(NOV_2025, { tokensIn: 100, tokensOut: 10 }, { providerId: 'anthropic', modelId: SONNET.id })];
+    write(scratch, `${data}/tasks`, messages);
+    write(scratch, CLINE, messages);
+    scratch.write(`${data}/state/taskHistory.json`, JSON.stringify([{ id: T, ts: NOV_2025, task: 'x', cwdOnTaskInitialization: '/work/jetbrains' }]));
+    const engine = agentsEngine(scratch, { agents: ['cline'], vars: { CLINE_DATA_DIR: `${scratch.dir}/${data}` } });
+    engine.start();
+    const [s, ...rest] = engine.ledger.summaries();
+    assert.deepEqual(rest, []);
+    assert.deepEqual([s.requests, s.totalTokens], [1, 110]);
+    assert.equal(engine.ledger.sessionCwd('cline', T), '/work/jetbrains', 'the working folder from <data dir>/state/taskHistory.json');
+  });
+
+  it('Cline\'s standalone tasks default to ~/.cline/data/tasks, CLINE_DIR moving the root', () => {
+    write(scratch, 'home/.cline/data/tasks', [clineRequest(NOV_2025, { tokensIn: 1, tokensOut: 1 })], '1');
+    write(scratch, 'alt/data/tasks', [clineRequest(NOV_2025, { tokensIn: 1, tokensOut: 1 })], '2');
+    const plain = agentsEngine(scratch, { agents: ['cline'] });
+    plain.start();
+    assert.deepEqual(plain.ledger.summaries().map((s) => s.sessionId), ['1']);
+    const moved = agentsEngine(scratch, { agents: ['cline'], vars: { CLINE_DIR: `${scratch.dir}/alt` } });
+    moved.start();
+    assert.deepEqual(moved.ledger.summaries().map((s) => s.sessionId), ['2']);
+  });
+
+  it('Roo Code and Kilo Code name no model: records are unknown and unpriced unless the request text names one', () => {
+    write(scratch, ROO, [
+      clineRequest(NOV_2025, { tokensIn: 25012, tokensOut: 300, cacheWrites: 5000, cacheReads: 20000, apiProtocol: 'anthropic' }),
+      { ...clineRequest(NOV_2025 + 1, { tokensIn: 1000, tokensOut: 10, apiProtocol: 'openai' }), text: JSON.stringify({ apiProtocol: 'openai', model: 'gpt-5', tokensIn: 1000, tokensOut: 10 }) },
+    ]);
+    write(scratch, KILO, [clineRequest(NOV_2025, { tokensIn: 50, tokensOut: 5, apiProtocol: 'openai' })]);
+    const engine = agentsEngine(scratch, { agents: ['roo-code', 'kilo-code'] });
+    engine.start();
+    const roo = engine.ledger.summaries().find((s) => s.agent === 'roo-code')!;
+    const kilo = engine.ledger.summaries().find((s) => s.agent === 'kilo-code')!;
+    assert.deepEqual(roo.models, ['gpt-5', 'unknown']);
+    assert.deepEqual(roo.unpricedModels, ['unknown']);
+    assert.deepEqual([kilo.models, kilo.costUSD], [['unknown'], null]);
   });
 
   it('infers a pricing provider only from an exact model id of the price table', () => {

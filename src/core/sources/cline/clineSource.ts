@@ -9,7 +9,8 @@ import type { AgentId, ParseSink } from '../types';
 
 /**
  * Cline and its forks Roo Code and Kilo Code, in any VS Code-family editor:
- * `<user dir>/User/globalStorage/<extension id>/tasks/<taskId>/ui_messages.json`, one JSON array
+ * `<user dir>/User/globalStorage/<extension id>/tasks/<taskId>/ui_messages.json` (and, for Cline's
+ * standalone host, `~/.cline/data/tasks/<taskId>/ui_messages.json`), one JSON array
  * of ClineMessage rewritten whole on every change (document mode). Each model call is one
  * `say:"api_req_started"` message whose `text` is a JSON string, first written as a placeholder
  * without counts and filled in when the stream ends (`tokensIn`, `tokensOut`, `cacheWrites`,
@@ -46,19 +47,42 @@ export function editorUserDirs(env: SourceEnv): string[] {
   return dirs;
 }
 
+/**
+ * Cline's data folder outside the editor: `$CLINE_DATA_DIR`, else `$CLINE_DIR/data`, else
+ * `~/.cline/data` (cline/cline `sdk/packages/shared/src/storage/paths.ts` resolveClineDataDir, and
+ * `src/sdk/legacy-state-reader.ts` resolveDataDir for the extension's own state).
+ */
+export function clineDataDir(env: SourceEnv): string {
+  const explicit = env.vars.CLINE_DATA_DIR?.trim();
+  if (explicit) return explicit;
+  return path.join(env.vars.CLINE_DIR?.trim() || path.join(env.home, '.cline'), 'data');
+}
+
+/** Where Cline ≥ 4 keeps its SDK sessions: `$CLINE_SESSION_DATA_DIR`, else `<data dir>/sessions` (same file). */
+export function clineSessionsDir(env: SourceEnv): string {
+  return env.vars.CLINE_SESSION_DATA_DIR?.trim() || path.join(clineDataDir(env), 'sessions');
+}
+
 function clineFamilySource(product: Product): AgentSource {
+  // Set by roots(), which the scanner calls before it creates parsers: the parser has no env.
+  let sessionsDir: string | undefined;
   return {
     agent: product,
     mode: 'document',
     roots(env: SourceEnv): string[] {
-      return editorUserDirs(env).map((dir) => path.join(dir, 'User', 'globalStorage', EXTENSION_ID[product], 'tasks'));
+      const roots = editorUserDirs(env).map((dir) => path.join(dir, 'User', 'globalStorage', EXTENSION_ID[product], 'tasks'));
+      if (product !== 'cline') return roots;
+      sessionsDir = clineSessionsDir(env);
+      // The standalone host (JetBrains, CLI 1.x–2.x) uses `<data dir>` as its globalStorage, so its
+      // tasks have the editor layout there (cline `src/standalone/vscode-context.ts`).
+      return [...roots, path.join(clineDataDir(env), 'tasks')];
     },
     isLogFile(relativePath: string): boolean {
       const parts = relativePath.split(/[\\/]/);
       return parts.length === 2 && parts[1] === 'ui_messages.json';
     },
     createParser(file, sink, options, saved) {
-      return new ClineParser(product, file, sink, options, saved as ClineState | undefined);
+      return new ClineParser(product, file, sink, options, saved as ClineState | undefined, sessionsDir);
     },
   };
 }
@@ -97,7 +121,7 @@ interface ClineState {
 interface ModelUse {
   readonly ts: number;
   readonly model: string;
-  readonly providerId: string;
+  readonly providerId: string | undefined;
 }
 
 class ClineParser implements FileParser {
@@ -112,6 +136,7 @@ class ClineParser implements FileParser {
     private readonly sink: ParseSink,
     private readonly options: ParserOptions,
     saved: ClineState | undefined,
+    private readonly sessionsDir?: string,
   ) {
     this.agent = product;
     this.taskId = path.basename(path.dirname(file));
@@ -137,6 +162,7 @@ class ClineParser implements FileParser {
     }
     this.cwd ??= taskCwd(this.product, this.file, this.taskId);
     const models = this.product === 'cline' ? modelUsage(path.join(path.dirname(this.file), 'task_metadata.json')) : [];
+    const counted = !this.mirrorsSdkSession();
     let activityUntil = this.activityUntil;
     let partialSeen = false;
     for (const raw of doc as unknown[]) {
@@ -144,7 +170,7 @@ class ClineParser implements FileParser {
       const m = raw as Record<string, unknown>;
       const ts = typeof m.ts === 'number' ? m.ts : NaN;
       if (Number.isNaN(ts)) continue;
-      if (m.type === 'say' && (m.say === 'api_req_started' || m.say === 'deleted_api_reqs')) this.request(m, ts, models);
+      if (counted && m.type === 'say' && (m.say === 'api_req_started' || m.say === 'deleted_api_reqs')) this.request(m, ts, models);
       if (!this.options.activity) continue;
       // A partial message is rewritten when it completes: emit nothing from it on, this time.
       if (m.partial === true) partialSeen = true;
@@ -154,6 +180,18 @@ class ClineParser implements FileParser {
     }
     if (this.options.activity) this.activityUntil = activityUntil;
     return end;
+  }
+
+  /**
+   * The SDK-based Cline extension (≥ 4) saves a ui_messages.json copy of each SDK session, named by
+   * the session id, whose `api_req_started` rows are translated from the same usage events
+   * (cline `src/sdk/sdk-message-coordinator.ts` saveClineMessagesNow, `src/sdk/message-translator.ts`).
+   * The session's own `<id>.messages.json` (clineSdkSource) is counted instead: the copy's row
+   * timestamps are the translator's, so no key could match the two.
+   */
+  private mirrorsSdkSession(): boolean {
+    if (this.product !== 'cline' || !this.sessionsDir) return false;
+    return fs.existsSync(path.join(this.sessionsDir, this.taskId, `${this.taskId}.messages.json`));
   }
 
   private request(m: Record<string, unknown>, ts: number, models: readonly ModelUse[]): void {
@@ -176,10 +214,7 @@ class ClineParser implements FileParser {
       return;
     }
     if (tokensIn + tokensOut + cacheWrites + cacheReads === 0) return; // placeholder: not finished yet
-    const modelInfo = typeof m.modelInfo === 'object' && m.modelInfo !== null ? (m.modelInfo as Record<string, unknown>) : undefined;
-    const used = modelAt(models, ts);
-    const model = str(modelInfo?.modelId) ?? used?.model ?? 'unknown';
-    const providerId = str(modelInfo?.providerId) ?? used?.providerId;
+    const { model, providerId } = requestModel(m, info, modelAt(models, ts));
     const input = this.includesCache(tokensIn, cacheReads + cacheWrites, ts, providerId, str(info.apiProtocol)) ? tokensIn - cacheReads - cacheWrites : tokensIn;
     this.sink.usage({
       agent: this.agent,
@@ -253,6 +288,27 @@ class ClineParser implements FileParser {
 }
 
 /**
+ * The model of one request, from the first place that names it: Cline's `modelInfo` on the message;
+ * the `api_req_started` text's own `modelId` / `model` and `providerId` (written by some forks);
+ * Cline's `task_metadata.json`. Roo Code and Kilo Code write none of these: their ClineMessage has
+ * no model field and the text is `{ apiProtocol }` plus counts (RooCodeInc/Roo-Code
+ * `packages/types/src/message.ts`, `src/core/task/Task.ts`; Kilo-Org/kilocode adds only
+ * `inferenceProvider`); their `task_metadata.json` holds only `files_in_context`
+ * (`src/core/context-tracking/FileContextTrackerTypes.ts`); `history_item.json` names the provider
+ * profile (`apiConfigName`), whose model lives in the editor's secret storage; and
+ * `api_conversation_history.json` carries no model (`src/core/task-persistence/apiMessages.ts`).
+ * Their records stay 'unknown', so unpriced, rather than guessed.
+ */
+function requestModel(m: Record<string, unknown>, info: Record<string, unknown>, used: ModelUse | undefined): { model: string; providerId: string | undefined } {
+  const modelInfo = typeof m.modelInfo === 'object' && m.modelInfo !== null ? (m.modelInfo as Record<string, unknown>) : undefined;
+  const fromMessage = str(modelInfo?.modelId);
+  if (fromMessage) return { model: fromMessage, providerId: str(modelInfo?.providerId) };
+  const fromText = str(info.modelId) ?? str(info.model);
+  if (fromText) return { model: fromText, providerId: str(info.providerId) };
+  return { model: used?.model ?? 'unknown', providerId: used?.providerId };
+}
+
+/**
  * The provider whose prices apply: from the Cline provider id when it is the model maker's own
  * API, else the one provider of the bundled table that lists the logged id as one of its own
  * model ids, fallbacks not followed (a gateway's `anthropic/claude-…` or Bedrock's `anthropic.claude-…` stays unpriced).
@@ -273,7 +329,7 @@ function modelUsage(file: string): ModelUse[] {
   if (!Array.isArray(doc?.model_usage)) return [];
   const out: ModelUse[] = [];
   for (const u of doc.model_usage as Array<Record<string, unknown>>) {
-    if (typeof u?.ts === 'number' && typeof u.model_id === 'string') out.push({ ts: u.ts, model: u.model_id, providerId: str(u.model_provider_id) ?? '' });
+    if (typeof u?.ts === 'number' && typeof u.model_id === 'string') out.push({ ts: u.ts, model: u.model_id, providerId: str(u.model_provider_id) });
   }
   return out.sort((a, b) => a.ts - b.ts);
 }
@@ -303,7 +359,7 @@ function taskCwd(product: Product, file: string, taskId: string): string | undef
   return str(entry?.cwdOnTaskInitialization);
 }
 
-function readJson(file: string): unknown {
+export function readJson(file: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
@@ -319,6 +375,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function str(value: unknown): string | undefined {
+export function str(value: unknown): string | undefined {
   return typeof value === 'string' && value ? value : undefined;
 }

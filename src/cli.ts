@@ -6,9 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { isMainThread, workerData } from 'node:worker_threads';
 import { Engine } from './core/engine';
-import { isLineWorker, runLineWorker } from './core/scan/parallelScan';
 import { addRecord, emptyTotals, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
@@ -133,10 +131,6 @@ function sessionsCommand(args: Args): void {
     pricer,
     stateDir: args.cache ? (args.stateDir ?? defaultStateDir()) : undefined,
     agents: args.agents,
-    // Opt-in: on 2 cores and 500 MB the reading moved to the second thread, but parsing the 56 MB
-    // of selected lines (JSON, objects, their garbage) stays ~0.5 s on this one, so the total was
-    // no better (0.78-0.97 s against 0.70-0.77 s). This very file serves as the scan worker.
-    workerScript: process.env.AGENT_METER_WORKER === '1' ? __filename : undefined,
     log: (m) => process.stderr.write(`agent-meter: ${m}\n`),
   });
   const stats = engine.start();
@@ -242,7 +236,7 @@ function costCell(s: SessionSummary): string {
 
 function reportStats(stats: ReturnType<Engine['start']>, elapsedMs: number): void {
   const err = (line: string) => process.stderr.write(`${line}\n`);
-  err(`agent-meter: ${stats.indexLoaded ? 'index loaded' : 'cold scan'}; ${stats.filesSeen} files, ${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB, ${stats.records} records${stats.filesInWorker ? ` (${stats.filesInWorker} files on a second thread)` : ''}, ${elapsedMs.toFixed(0)} ms`);
+  err(`agent-meter: ${stats.indexLoaded ? 'index loaded' : 'cold scan'}; ${stats.filesSeen} files, ${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB, ${stats.records} records, ${elapsedMs.toFixed(0)} ms`);
   const counts = new Map<string, number>();
   for (const s of stats.skips) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
   for (const [reason, n] of counts) err(`agent-meter: skipped ${n} × ${reason}`);
@@ -282,11 +276,7 @@ function main(argv: string[]): number {
   }
 }
 
-if (isMainThread) {
-  const code = main(process.argv.slice(2));
-  // Exit as soon as the output is flushed: letting the loop wind down waits for V8's background
-  // work on a heap we are about to drop (about 70 ms after a warm start here).
-  process.stdout.write('', () => process.exit(code));
-} else if (isLineWorker(workerData)) {
-  runLineWorker(workerData);
-}
+const code = main(process.argv.slice(2));
+// Exit as soon as the output is flushed: letting the loop wind down waits for V8's background
+// work on a heap we are about to drop (about 70 ms after a warm start here).
+process.stdout.write('', () => process.exit(code));

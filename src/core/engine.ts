@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Ledger } from './ledger/ledger';
 import type { Pricer } from './pricing/pricer';
 import { IndexError, loadIndex, saveIndex } from './scan/indexStore';
-import { startLineWorker } from './scan/parallelScan';
-import { MAX_LINE_BYTES, Scanner, type FileState, type ScanStats } from './scan/scanner';
+import { Scanner, type FileState, type ScanStats } from './scan/scanner';
 import { claudeSource } from './sources/claude/claudeSource';
 import { clineSdkSource } from './sources/cline/clineSdkSource';
 import { clineSource, kiloCodeSource, rooCodeSource } from './sources/cline/clineSource';
@@ -19,25 +17,11 @@ import type { ActivityEvent, AgentId } from './sources/types';
 export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, geminiDocumentSource, geminiLogSource, clineSource, clineSdkSource, rooCodeSource, kiloCodeSource, opencodeStorageSource, opencodeDbSource, copilotWorkspaceSource, copilotEmptyWindowSource];
 
 /**
- * 64 MiB: below it a second thread's start (~30 ms) and the hand-over of records cost more than
- * the read it saves (about 300 MB/s per core here).
- */
-export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
-
-/**
  * A start that read less than this since the index was written leaves the index as it is: saving
  * rewrites all of it (megabytes for months of history), while reading these bytes again next time
  * costs a few milliseconds. A statusline run every few seconds then writes nothing.
  */
 export const SAVE_MIN_BYTES = 8 * 1024 * 1024;
-
-function sizeOf(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * Which of two files owns a request both contain with equal totals. Codex: the rollout that started
@@ -59,15 +43,6 @@ export interface EngineOptions {
   readonly agents?: readonly AgentId[];
   readonly wantActivity?: (file: string, agent: AgentId, mtimeMs: number) => boolean;
   readonly onActivity?: (event: ActivityEvent) => void;
-  /**
-   * A module that runs `runLineWorker` when loaded in a worker thread: with it, a cold scan of
-   * more than PARALLEL_MIN_BYTES reads and selects lines on a second core while this one parses.
-   * Off by default (the CLI enables it with AGENT_METER_WORKER=1): parsing, not reading, bounds
-   * the scan here; the editor scans on one thread, yielding.
-   */
-  readonly workerScript?: string;
-  /** Fresh bytes above which the worker is used; PARALLEL_MIN_BYTES by default (a seam for tests). */
-  readonly parallelMinBytes?: number;
   /** Bytes a start must read before it rewrites the index; SAVE_MIN_BYTES by default (a seam for tests). */
   readonly saveMinBytes?: number;
   /** Longest line read (a seam for tests); see MAX_LINE_BYTES. */
@@ -97,7 +72,7 @@ export class Engine {
   /** Loads the index (if any), reads what changed since, and saves the index. */
   start(): ScanStats & { indexLoaded: boolean } {
     const indexLoaded = this.loadIndex();
-    const stats = this.options.workerScript ? this.scanParallel(this.options.workerScript) : this.scanner.scanAll();
+    const stats = this.scanner.scanAll();
     if (this.worthSaving(stats, indexLoaded)) this.save();
     return { ...stats, indexLoaded };
   }
@@ -118,42 +93,6 @@ export class Engine {
   private worthSaving(stats: ScanStats, indexLoaded: boolean): boolean {
     if (!indexLoaded) return true;
     return stats.filesRemoved > 0 || stats.filesAdded > 0 || stats.bytesRead >= (this.options.saveMinBytes ?? SAVE_MIN_BYTES);
-  }
-
-  /**
-   * A cold scan on two threads: a worker reads every fresh append-only log and picks out the lines
-   * that can hold usage; this thread reads the rest meanwhile, then parses the picked lines as they
-   * arrive. Results equal a sequential scan's (same parsers; ledger ties do not depend on order).
-   */
-  private scanParallel(script: string): ScanStats {
-    const found = this.scanner.discover();
-    const fresh = found
-      .filter((f) => f.source.mode !== 'document' && f.source.usagePatterns && !this.scanner.knows(f.file))
-      .map((f) => ({ ...f, size: sizeOf(f.file) }));
-    const total = fresh.reduce((n, f) => n + f.size, 0);
-    if (total < (this.options.parallelMinBytes ?? PARALLEL_MIN_BYTES) || fresh.length === 0) return this.scanner.scanAll(found);
-    const worker = startLineWorker(script, {
-      files: fresh.map((f) => ({ path: f.file, agent: f.source.agent, patterns: f.source.usagePatterns! })),
-      maxLineBytes: this.options.maxLineBytes ?? MAX_LINE_BYTES,
-    });
-    const delegated = new Map(fresh.map((f) => [f.file, f.source]));
-    const stats = this.scanner.scanAll(found, new Set(delegated.keys()));
-    worker.drain((batch) => {
-      const source = delegated.get(batch.path);
-      if (!source) return;
-      delegated.delete(batch.path);
-      this.scanner.adoptLines(batch, source, stats);
-      stats.filesInWorker++;
-    });
-    // Files the worker could not take (unreadable, or a line over the limit) are read here.
-    if (delegated.size > 0) {
-      const rest = this.scanner.scanPaths(delegated.keys());
-      stats.filesRead += rest.filesRead;
-      stats.bytesRead += rest.bytesRead;
-      stats.records += rest.records;
-      stats.skips.push(...rest.skips);
-    }
-    return stats;
   }
 
   private loadIndex(): boolean {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
-import { claudeAssistant, claudeUser, codexMeta, codexTokens, codexTurn, Scratch } from './helpers/fixtures';
+import { claudeAssistant, claudeUser, Scratch } from './helpers/fixtures';
 
 const S = '11111111-2222-3333-4444-555555555555';
 const FILE = `claude/projects/-work-project/${S}.jsonl`;
@@ -207,45 +207,3 @@ describe('incremental scanner', () => {
   });
 });
 
-describe('parallel cold scan', () => {
-  it('gives the same sessions with a worker thread as on one thread', () => {
-    const scratch = new Scratch();
-    try {
-      const sessions = ['aaaaaaaa-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000002', 'cccccccc-0000-4000-8000-000000000003'];
-      sessions.forEach((s, i) => {
-        let text = '';
-        for (let n = 1; n <= 20; n++) text += claudeAssistant({ session: s, id: `m${i}-${n}`, requestId: `r${i}-${n}`, ts: new Date(Date.UTC(2026, 10, 1, 10, i, n)).toISOString(), usage: { input: n * 10, output: n, cacheRead: 1000 } });
-        // A resumed transcript repeats the first session's opening: counted once, by the same rule.
-        if (i === 2) text += claudeAssistant({ session: sessions[0], id: 'm0-1', requestId: 'r0-1', ts: '2026-11-01T10:00:01.000Z', usage: { input: 10, output: 1, cacheRead: 1000 } });
-        // A malformed line and a partial last line are reported and held as on one thread.
-        scratch.write(`claude/projects/-p${i}/${s}.jsonl`, `${text}{"truncated\n${claudeAssistant({ session: s, id: 'late', requestId: 'late', ts: '2026-11-01T11:00:00.000Z', usage: { input: 1 } }).slice(0, 50)}`);
-      });
-      scratch.write(
-        `codex/sessions/2026/11/01/rollout-2026-11-01T10-00-00-${sessions[1]}.jsonl`,
-        codexMeta({ id: sessions[1], ts: '2026-11-01T10:00:00.000Z' }) + codexTurn({ ts: '2026-11-01T10:00:00.000Z', model: 'gpt-5' }) + codexTokens({ ts: '2026-11-01T10:00:01.000Z', total: { input: 100, cached: 10, output: 5 } }) + codexTokens({ ts: '2026-11-01T10:00:02.000Z', total: { input: 300, cached: 20, output: 9 } }),
-      );
-      const sequential = scratch.engine();
-      sequential.start();
-      const parallel = new Engine({
-        env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: scratch.claude, CODEX_HOME: scratch.codex } },
-        pricer: createPricer(),
-        workerScript: path.join(__dirname, '..', '..', 'src', 'core', 'scan', 'scanWorker.js'),
-        parallelMinBytes: 0,
-      });
-      const stats = parallel.start();
-      assert.equal(stats.filesRead, 4);
-      assert.equal(stats.skips.filter((k) => k.reason === 'malformed-json').length, 3);
-      assert.ok(stats.filesInWorker > 0, 'a worker read some of the files');
-      const view = (e: Engine) => JSON.stringify(e.ledger.summaries().map(({ costUSD, ...s }) => ({ ...s, cost: costUSD?.toFixed(9) })));
-      assert.equal(view(parallel), view(sequential));
-      assert.equal(parallel.ledger.summaries().reduce((n, s) => n + s.requests, 0), 62);
-      // The held partial lines: the next scan reads from the same offsets on either path.
-      assert.deepEqual(
-        parallel.scanner.fileStates().map((f) => [path.basename(f.path), f.offset]).sort(),
-        sequential.scanner.fileStates().map((f) => [path.basename(f.path), f.offset]).sort(),
-      );
-    } finally {
-      scratch.dispose();
-    }
-  });
-});

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import type { AgentSource, FileParser, SourceEnv } from '../sources/source';
 import type { ActivityEvent, AgentId, ParseSink, Skip, SkipReason, UsageRecord } from '../sources/types';
-import type { LineBatch } from './parallelScan';
 import { walkFiles } from './walk';
 
 /** Where parsed records go: the ledger, or a collector in a worker thread. */
@@ -39,8 +38,6 @@ export interface ScanStats {
   /** Files seen for the first time. */
   filesAdded: number;
   filesRemoved: number;
-  /** Files read by a worker thread (parallel cold scan). */
-  filesInWorker: number;
   records: number;
   skips: Skip[];
   elapsedMs: number;
@@ -158,30 +155,6 @@ export class Scanner {
   /** Whether the scanner already holds state for a file (it will read only new bytes). */
   knows(file: string): boolean {
     return this.files.has(file);
-  }
-
-  /**
-   * Parses a file whose lines a worker thread selected (see parallelScan.ts): the same parser and
-   * state as reading it here, fed only the lines that can hold usage. The file must be unknown.
-   */
-  adoptLines(batch: LineBatch, source: AgentSource, stats: ScanStats): void {
-    const state: FileState = { id: this.nextId++, path: batch.path, agent: batch.agent, size: batch.size, mtimeMs: batch.mtimeMs, ino: batch.ino, offset: batch.consumed, parserState: undefined, skips: {} };
-    this.files.set(state.path, state);
-    this.paths.set(state.id, state.path);
-    this.stats = stats;
-    stats.filesAdded++;
-    const parser = this.parserFor(source, state);
-    const lines = Buffer.from(batch.lines.buffer, batch.lines.byteOffset, batch.lines.length);
-    for (let i = 0; i < batch.offsets.length; i++) {
-      const start = batch.starts[i];
-      const end = batch.starts[i + 1];
-      parser.parse(lines.subarray(start, end), end - start, batch.offsets[i]);
-    }
-    for (const k of batch.skips) this.skip(stats, state, { reason: k.reason, file: state.path, offset: k.offset, detail: k.detail });
-    state.parserState = parser.saveState();
-    this.noteSession(state);
-    stats.filesRead++;
-    stats.bytesRead += batch.bytesRead;
   }
 
   private *scanSteps(found?: readonly FoundFile[], skip?: ReadonlySet<string>): Generator<void, ScanStats> {
@@ -430,5 +403,5 @@ export class Scanner {
 }
 
 export function newStats(): ScanStats {
-  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesAdded: 0, filesRemoved: 0, filesInWorker: 0, records: 0, skips: [], elapsedMs: 0 };
+  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesAdded: 0, filesRemoved: 0, records: 0, skips: [], elapsedMs: 0 };
 }

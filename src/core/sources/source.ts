@@ -38,11 +38,6 @@ export interface AgentSource {
    * database grows past that (134 MB reported for OpenCode) and is worth reading.
    */
   readonly maxDocumentBytes?: number;
-  /**
-   * Append sources: a line containing none of these strings is never parsed when activity is off.
-   * Lets a cold scan hand reading and line finding to a second thread (see lineWorker.ts).
-   */
-  readonly usagePatterns?: readonly string[];
   /** Folders to search, most specific setting first; missing folders are fine. */
   roots(env: SourceEnv): string[];
   /** Whether a path below a root is one of this agent's logs. */

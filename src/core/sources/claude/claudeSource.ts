@@ -11,7 +11,6 @@ import type { ParseSink } from '../types';
  */
 export const claudeSource: AgentSource = {
   agent: 'claude-code',
-  usagePatterns: ['"usage"'],
   roots(env: SourceEnv): string[] {
     const configured = env.vars.CLAUDE_CONFIG_DIR?.trim();
     if (configured) {

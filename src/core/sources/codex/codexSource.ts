@@ -11,7 +11,6 @@ import type { ParseSink } from '../types';
  */
 export const codexSource: AgentSource = {
   agent: 'codex',
-  usagePatterns: ['"token_count"', '"turn_context"', '"session_meta"'],
   roots(env: SourceEnv): string[] {
     const home = env.vars.CODEX_HOME?.trim() || path.join(env.home, '.codex');
     return [path.join(home, 'sessions'), path.join(home, 'archived_sessions')];

@@ -40,7 +40,6 @@ export const geminiDocumentSource: AgentSource = {
 
 /** `<project>/chats/**.jsonl`, the append-only format (main sessions and subagents). */
 export const geminiLogSource: AgentSource = {
-  usagePatterns: ['"tokens"', '"sessionId"'],
   agent: 'gemini-cli',
   roots: chatRoots,
   isLogFile(relativePath: string): boolean {

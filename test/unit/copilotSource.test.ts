@@ -1,12 +1,70 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Engine } from '../../src/core/engine';
 import { countTokens } from '../../src/core/estimate/tokenizer';
-import type { Skip } from '../../src/core/sources/types';
+import { createPricer } from '../../src/core/pricing/pricer';
+import type { ActivityEvent, Skip } from '../../src/core/sources/types';
+import { stableHash } from '../../src/core/util/hash';
 import { agentsEngine } from './helpers/agents';
 import { copilotRequest, copilotSession, mutationLog, workspaceDir } from './helpers/copilotFixtures';
 import { Scratch } from './helpers/fixtures';
 
 const T = Date.parse('2025-11-20T10:00:00Z');
 const SID = '3f1c2b9a-7d4e-4c1a-9b2f-0e5d6c7b8a90';
+
+/**
+ * A response's tool invocation as vscode serializes it (`ChatToolInvocation.toJSON`): a terminal
+ * call carries its command line and, once run, its exit code and output; an MCP call its input and
+ * output in `resultDetails`; other tools nothing of their arguments.
+ */
+function toolInvocation(o: { callId: string; toolId: string; terminal?: { command: string; exitCode?: number; output?: string }; mcp?: { input: string; isError?: boolean; output: string }; resultError?: string }) {
+  const toolSpecificData = o.terminal
+    ? {
+        kind: 'terminal',
+        commandLine: { original: o.terminal.command },
+        language: 'sh',
+        ...(o.terminal.exitCode !== undefined ? { terminalCommandState: { exitCode: o.terminal.exitCode, timestamp: 1, duration: 900 }, terminalCommandOutput: { text: o.terminal.output ?? '' } } : {}),
+      }
+    : undefined;
+  const resultDetails = o.mcp ? { input: o.mcp.input, output: [{ type: 'embed', isText: true, value: o.mcp.output }], ...(o.mcp.isError ? { isError: true } : {}) } : undefined;
+  return {
+    kind: 'toolInvocationSerialized',
+    invocationMessage: { value: `Using ${o.toolId}` },
+    pastTenseMessage: { value: `Used ${o.toolId}` },
+    isConfirmed: { type: 1 },
+    isComplete: true,
+    source: { type: 'internal', label: 'Built-In' },
+    ...(toolSpecificData ? { toolSpecificData } : {}),
+    ...(resultDetails ? { resultDetails } : {}),
+    ...(o.resultError ? { resultError: o.resultError } : {}),
+    toolCallId: o.callId,
+    toolId: o.toolId,
+  };
+}
+
+/** vscode-copilot-chat `toolCallRounds`: one round per call here, its arguments as the model wrote them. */
+function rounds(...calls: Array<{ id: string; name: string; arguments: string }>) {
+  return calls.map((call, i) => ({ id: `round_${i}`, response: '', toolInputRetry: 0, toolCalls: [call] }));
+}
+
+/** An engine that parses without activity but would collect any it were given. */
+function quietEngine(scratch: Scratch, events: ActivityEvent[]): Engine {
+  return new Engine({
+    env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: scratch.claude, CODEX_HOME: scratch.codex } },
+    pricer: createPricer(),
+    agents: ['copilot-chat'],
+    wantActivity: () => false,
+    onActivity: (e) => events.push(e),
+  });
+}
+
+/** Moves a file's modification time so the scanner reads it again, unchanged. */
+function touch(scratch: Scratch, relative: string, at: number): void {
+  fs.utimesSync(path.join(scratch.dir, relative), at / 1000, at / 1000);
+}
+
+const label = (e: ActivityEvent) => (e.kind === 'toolCall' || e.kind === 'toolError' ? `${e.kind}:${e.name}:${e.callId}` : e.kind);
 
 describe('Copilot Chat source', () => {
   let scratch: Scratch;
@@ -86,5 +144,112 @@ describe('Copilot Chat source', () => {
     const engine = agentsEngine(scratch, { agents: ['copilot-chat'] });
     engine.start();
     assert.deepEqual(engine.ledger.summaries().map((s) => [s.sessionId, s.inputTokens]), [[SID, 8]]);
+  });
+
+  describe('activity', () => {
+    const READ = '{"filePath":"/work/repo/a.ts","startLine":1,"endLine":50}';
+
+    /** An agent request that reads a file, runs the failing tests, then reads the file again. */
+    function agentRequest(id: string, ts: number) {
+      const metadata = {
+        promptTokens: 5200,
+        outputTokens: 310,
+        toolCallRounds: rounds(
+          { id: `${id}_a__vscode-1`, name: 'read_file', arguments: READ },
+          { id: `${id}_b__vscode-2`, name: 'run_in_terminal', arguments: '{"command":"npm test","explanation":"Run the tests","isBackground":false}' },
+          // The same arguments, keys in another order.
+          { id: `${id}_c__vscode-3`, name: 'read_file', arguments: '{"endLine":50,"startLine":1,"filePath":"/work/repo/a.ts"}' },
+        ),
+        summary: { toolCallRoundId: 'round_1', text: '<summary>Reading a.ts and running the tests.</summary>' },
+      };
+      const response = [
+        { value: 'Let me look.' },
+        toolInvocation({ callId: `${id}_a__vscode-1`, toolId: 'copilot_readFile' }),
+        toolInvocation({ callId: `${id}_b__vscode-2`, toolId: 'run_in_terminal', terminal: { command: 'npm test', exitCode: 1, output: 'FAIL src/a.test.ts (3 failed)' } }),
+        toolInvocation({ callId: `${id}_c__vscode-3`, toolId: 'copilot_readFile' }),
+        { value: 'Fixed.' },
+      ];
+      return { ...copilotRequest({ id, ts, text: 'make the tests pass', response, metadata }), promptTokens: 48_000, completionTokens: 900 };
+    }
+
+    it('a session gives its folder, each request a turn, its tool calls with stable hashes, failures, summaries and context', () => {
+      const dir = workspaceDir(scratch, 'a1b2c3', 'file:///work/repo');
+      const session = { ...copilotSession(SID, [agentRequest('request_1', T)]), inputState: { selectedModel: { identifier: 'copilot/gpt-4.1', metadata: { maxInputTokens: 128_000 } } } };
+      scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(session));
+      const events: ActivityEvent[] = [];
+      agentsEngine(scratch, { agents: ['copilot-chat'], activity: events }).start();
+      assert.deepEqual(events.map(label), [
+        'session',
+        'userTurn',
+        'compaction',
+        'toolCall:copilot_readFile:request_1_a__vscode-1',
+        'toolCall:run_in_terminal:request_1_b__vscode-2',
+        'toolError:run_in_terminal:request_1_b__vscode-2',
+        'toolCall:copilot_readFile:request_1_c__vscode-3',
+        'context',
+      ]);
+      assert.ok(events.every((e) => e.agent === 'copilot-chat' && e.sessionId === SID && e.timestamp === (e.kind === 'session' ? 1763600000000 : T)));
+      const [session_, , , read1, terminal, , read2, context] = events;
+      assert.ok(session_.kind === 'session' && read1.kind === 'toolCall' && read2.kind === 'toolCall' && terminal.kind === 'toolCall' && context.kind === 'context');
+      assert.equal(session_.cwd, '/work/repo');
+      assert.equal(read1.argsHash, read2.argsHash, 'equal arguments hash equal');
+      assert.equal(read1.argsHash, stableHash(JSON.parse(READ)));
+      assert.equal(terminal.argsHash, stableHash('npm test'), "a terminal call is its command line");
+      assert.deepEqual([context.contextTokens, context.contextWindow], [48_000, 128_000]);
+    });
+
+    it('a running request emits calls in order as their arguments are recorded; a re-read emits nothing new', () => {
+      const dir = workspaceDir(scratch, 'ws9', 'file:///work/repo');
+      const file = `${dir}/chatSessions/${SID}.jsonl`;
+      const first = copilotRequest({ id: 'request_1', ts: T, text: 'hi', metadata: { promptTokens: 900, outputTokens: 10 } });
+      // Running: the terminal call has its command, the read has no arguments until the request ends.
+      const running = {
+        ...copilotRequest({ id: 'request_2', ts: T + 60_000, text: 'fix it', response: [toolInvocation({ callId: 'call_t1', toolId: 'run_in_terminal', terminal: { command: 'npm test' } }), toolInvocation({ callId: 'call_r1', toolId: 'copilot_readFile' }), toolInvocation({ callId: 'call_t2', toolId: 'run_in_terminal', terminal: { command: 'npm test' } })] }),
+        result: undefined,
+      };
+      scratch.write(file, mutationLog(copilotSession(SID, [first, running])));
+      const events: ActivityEvent[] = [];
+      const engine = agentsEngine(scratch, { agents: ['copilot-chat'], activity: events });
+      engine.start();
+      assert.deepEqual(events.map(label), ['session', 'userTurn', 'context', 'userTurn', 'toolCall:run_in_terminal:call_t1'], 'the read waits, and the call after it');
+
+      touch(scratch, file, T + 120_000);
+      engine.refresh();
+      assert.equal(events.length, 5, 'the same log again: nothing');
+
+      // The first command fails; the request ends with the model's arguments in its result.
+      scratch.append(file, `${JSON.stringify({ kind: 1, k: ['requests', 1, 'response', 0, 'toolSpecificData', 'terminalCommandState'], v: { exitCode: 2 } })}\n`);
+      scratch.append(file, `${JSON.stringify({ kind: 1, k: ['requests', 1, 'result'], v: { metadata: { promptTokens: 7000, outputTokens: 70, toolCallRounds: rounds({ id: 'call_r1', name: 'read_file', arguments: READ }) } } })}\n`);
+      engine.refresh();
+      assert.deepEqual(events.slice(5).map(label), ['toolError:run_in_terminal:call_t1', 'toolCall:copilot_readFile:call_r1', 'toolCall:run_in_terminal:call_t2', 'context']);
+
+      scratch.append(file, `${JSON.stringify({ kind: 2, k: ['requests'], v: [copilotRequest({ id: 'request_3', ts: T + 180_000, text: 'thanks', metadata: { promptTokens: 7100, outputTokens: 5 } })] })}\n`);
+      engine.refresh();
+      assert.deepEqual(events.slice(9).map((e) => [e.kind, e.timestamp]), [['userTurn', T + 180_000], ['context', T + 180_000]]);
+    });
+
+    it('MCP results marked as errors and tool result errors are failures; a window with no folder announces none', () => {
+      const mcpInput = '{\n  "query": "flaky"\n}';
+      const response = [
+        toolInvocation({ callId: 'call_m1', toolId: 'mcp_github_search', mcp: { input: mcpInput, isError: true, output: 'rate limited until 10:42' } }),
+        toolInvocation({ callId: 'call_e1', toolId: 'copilot_replaceString', resultError: 'String not found in file' }),
+      ];
+      const metadata = { toolCallRounds: rounds({ id: 'call_e1', name: 'replace_string_in_file', arguments: '{"filePath":"a.ts","oldString":"x","newString":"y"}' }) };
+      scratch.write(`home/.config/Code/User/globalStorage/emptyWindowChatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [copilotRequest({ id: 'request_1', ts: T, text: 'search', response, metadata })])));
+      const events: ActivityEvent[] = [];
+      agentsEngine(scratch, { agents: ['copilot-chat'], activity: events }).start();
+      assert.deepEqual(events.map(label), ['userTurn', 'toolCall:mcp_github_search:call_m1', 'toolError:mcp_github_search:call_m1', 'toolCall:copilot_replaceString:call_e1', 'toolError:copilot_replaceString:call_e1']);
+      assert.ok(events[1].kind === 'toolCall' && events[1].argsHash === stableHash({ query: 'flaky' }));
+    });
+
+    it('with activity off nothing is emitted', () => {
+      const dir = workspaceDir(scratch, 'a1b2c3', 'file:///work/repo');
+      scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [agentRequest('request_1', T)])));
+      const events: ActivityEvent[] = [];
+      const engine = quietEngine(scratch, events);
+      engine.start();
+      assert.equal(events.length, 0);
+      assert.equal(engine.ledger.summaries()[0].inputTokens, 5200);
+    });
   });
 });

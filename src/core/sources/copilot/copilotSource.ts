@@ -2,8 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { editorUserDirs } from '../cline/clineSource';
-import type { AgentSource, FileParser, SourceEnv } from '../source';
+import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
+import { requestActivity, type RequestContext } from './activity';
+import { count, num, obj, str } from '../../util/json';
 
 /**
  * GitHub Copilot Chat in VS Code-family editors. The editor itself (not the extension) stores each
@@ -19,6 +21,8 @@ import type { ParseSink } from '../types';
  * extension's result metadata (`result.metadata.promptTokens` / `outputTokens`, vscode-copilot-chat
  * `IResultMetadata`); a request without them is estimated with o200k_base over its message and
  * response text and marked `estimated`. Copilot bills by subscription: no provider, so unpriced.
+ * Activity (turns, tool calls and failures, summaries, context) comes from the same requests: see
+ * `activity.ts`.
  */
 function workspaceRoots(env: SourceEnv): string[] {
   return editorUserDirs(env).map((dir) => path.join(dir, 'User', 'workspaceStorage'));
@@ -33,8 +37,8 @@ export const copilotWorkspaceSource: AgentSource = {
     const parts = relativePath.split(/[\\/]/);
     return parts.length === 3 && parts[1] === 'chatSessions' && /\.jsonl?$/.test(parts[2]);
   },
-  createParser(file, sink) {
-    return new CopilotParser(file, sink, workspaceFolder(path.join(path.dirname(path.dirname(file)), 'workspace.json')));
+  createParser(file, sink, options, saved) {
+    return new CopilotParser(file, sink, options, saved as CopilotState | undefined, workspaceFolder(path.join(path.dirname(path.dirname(file)), 'workspace.json')));
   },
 };
 
@@ -44,8 +48,8 @@ export const copilotEmptyWindowSource: AgentSource = {
   mode: 'document',
   roots: (env) => editorUserDirs(env).map((dir) => path.join(dir, 'User', 'globalStorage', 'emptyWindowChatSessions')),
   isLogFile: (relativePath) => !/[\\/]/.test(relativePath) && /\.jsonl?$/.test(relativePath),
-  createParser(file, sink) {
-    return new CopilotParser(file, sink, undefined);
+  createParser(file, sink, options, saved) {
+    return new CopilotParser(file, sink, options, saved as CopilotState | undefined, undefined);
   },
 };
 
@@ -73,21 +77,35 @@ export function workspaceFolder(file: string): string | undefined {
 interface CopilotState {
   sessionId?: string;
   cwd?: string;
+  /**
+   * Timestamp of the last request of the session's finished beginning: its requests emitted all
+   * their activity, and a rewrite emits nothing of them again.
+   */
+  activityUntil?: number;
+  /** Keys emitted from the requests after it, which can still change (the one running). */
+  seen?: string[];
 }
 
 class CopilotParser implements FileParser {
   private sessionId: string;
+  private activityUntil: number;
+  private seen: string[];
 
   constructor(
     private readonly file: string,
     private readonly sink: ParseSink,
+    private readonly options: ParserOptions,
+    saved: CopilotState | undefined,
     private readonly cwd: string | undefined,
   ) {
     this.sessionId = path.basename(file).replace(/\.jsonl?$/, '');
+    this.activityUntil = saved?.activityUntil ?? -Infinity;
+    this.seen = saved?.seen ?? [];
   }
 
   saveState(): CopilotState {
-    return { sessionId: this.sessionId, cwd: this.cwd };
+    const activityUntil = Number.isFinite(this.activityUntil) ? this.activityUntil : undefined;
+    return { sessionId: this.sessionId, cwd: this.cwd, activityUntil, seen: this.seen.length > 0 ? this.seen : undefined };
   }
 
   parse(buf: Buffer, end: number): number {
@@ -102,7 +120,41 @@ class CopilotParser implements FileParser {
     for (const raw of session.requests as unknown[]) {
       if (typeof raw === 'object' && raw !== null) this.request(raw as Record<string, unknown>, fallbackTime);
     }
+    if (this.options.activity) this.activity(session, fallbackTime);
     return end;
+  }
+
+  /**
+   * Emits what the requests after `activityUntil` have not emitted yet, then moves it to the end
+   * of the finished requests at the start of the session (requests run one after another, so only
+   * the last one can be running) and keeps the keys of those after.
+   */
+  private activity(session: Record<string, unknown>, fallbackTime: number | undefined): void {
+    const requests = (session.requests as unknown[]).filter((r): r is Record<string, unknown> => typeof obj(r)?.requestId === 'string');
+    const seen = new Set(this.seen);
+    const keep: string[] = [];
+    const selectedModel = selectedModelWindow(session);
+    let until = this.activityUntil;
+    let finished = true;
+    requests.forEach((r, i) => {
+      const timestamp = num(r.timestamp) ?? fallbackTime;
+      if (timestamp === undefined) return;
+      const settled = obj(r.result) !== undefined || i < requests.length - 1;
+      if (timestamp > this.activityUntil) {
+        const announce = i === 0 && this.cwd ? { cwd: this.cwd, timestamp: num(session.creationDate) ?? timestamp } : undefined;
+        const ctx: RequestContext = { sessionId: this.sessionId, timestamp, announce, settled, selectedModel };
+        for (const { key, event } of requestActivity(r, ctx)) {
+          if (!finished || !settled) keep.push(key);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          this.sink.activity?.(event);
+        }
+      }
+      finished &&= settled;
+      if (finished) until = Math.max(until, timestamp);
+    });
+    this.activityUntil = until;
+    this.seen = keep;
   }
 
   private document(text: string): Record<string, unknown> | undefined {
@@ -193,6 +245,17 @@ class CopilotParser implements FileParser {
   }
 }
 
+/**
+ * The window of the model picked in the chat input (vscode `chatModel.ts`
+ * ISerializableChatModelInputState `selectedModel`: `identifier`, `metadata.maxInputTokens`).
+ */
+function selectedModelWindow(session: Record<string, unknown>): RequestContext['selectedModel'] {
+  const selected = obj(obj(session.inputState)?.selectedModel);
+  const identifier = str(selected?.identifier);
+  const maxInputTokens = count(obj(selected?.metadata)?.maxInputTokens);
+  return identifier && maxInputTokens ? { identifier, maxInputTokens } : undefined;
+}
+
 /** One mutation of vscode's ObjectMutationLog (`_applySet`, `_applyPush`). */
 function applyMutation(state: unknown, kind: unknown, k: Array<string | number>, v: unknown, i: unknown): void {
   let target = state as Record<string | number, unknown>;
@@ -259,20 +322,4 @@ function tokenCounter(): Counter | undefined {
   }
   counter = null;
   return undefined;
-}
-
-function obj(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value ? value : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 }

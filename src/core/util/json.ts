@@ -1,0 +1,44 @@
+import * as fs from 'node:fs';
+
+/**
+ * Narrowing helpers for JSON read from agents' logs: every source checks shapes the same way, and
+ * a value of the wrong type reads as absent rather than throwing.
+ */
+
+/** A plain object (not null, not an array). */
+export function obj(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** A non-empty string. */
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+/** A finite number. */
+export function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** A whole number of at least 0 (a count of tokens, say). */
+export function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+/** The JSON value `text` holds, or the text itself when it is not JSON (tool arguments logged either way). */
+export function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A JSON file's value, or undefined when it is missing or not JSON. */
+export function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

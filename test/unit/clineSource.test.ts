@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { clineSdkSource } from '../../src/core/sources/cline/clineSdkSource';
 import { pricingProvider } from '../../src/core/sources/cline/clineSource';
-import type { ActivityEvent, Skip } from '../../src/core/sources/types';
+import type { ActivityEvent, ParseSink, Skip, UsageRecord } from '../../src/core/sources/types';
 import { agentsEngine, clineAsk, clineRequest, clineSay, tasksDir } from './helpers/agents';
 import { Scratch } from './helpers/fixtures';
 
@@ -43,9 +45,38 @@ function sdkUser(id: string): Record<string, unknown> {
   return { id, role: 'user', content: [{ type: 'text', text: 'do it' }] };
 }
 
-/** `<session>/<session>.messages.json`, the document rewritten whole on every save. */
-function writeSdk(scratch: Scratch, messages: unknown[], session = S, dir = SESSIONS, file = `${session}.messages.json`): void {
-  scratch.write(`${dir}/${session}/${file}`, JSON.stringify({ version: 1, updated_at: '2026-07-15T05:42:10.000Z', agent: 'lead', sessionId: session, messages }, null, 2));
+/** `<session>/<session>.messages.json`, the document rewritten whole on every save; returns its path. */
+function writeSdk(scratch: Scratch, messages: unknown[], session = S, dir = SESSIONS, file = `${session}.messages.json`): string {
+  return scratch.write(`${dir}/${session}/${file}`, JSON.stringify({ version: 1, updated_at: '2026-07-15T05:42:10.000Z', agent: 'lead', sessionId: session, messages }, null, 2));
+}
+
+/** The SDK's content blocks (cline/cline `sdk/packages/shared/src/llms/messages.ts`). */
+function toolUse(id: string, name: string, input: Record<string, unknown>): Record<string, unknown> {
+  return { type: 'tool_use', id, name, input };
+}
+
+function toolResult(toolUseId: string, text: string, isError = false): Record<string, unknown> {
+  return { type: 'tool_result', tool_use_id: toolUseId, content: [{ type: 'text', text }], ...(isError ? { is_error: true } : {}) };
+}
+
+/** The message with these blocks after its own (an assistant's tool calls follow its text). */
+function withBlocks(message: Record<string, unknown>, ...blocks: unknown[]): Record<string, unknown> {
+  return { ...message, content: [...(message.content as unknown[]), ...blocks] };
+}
+
+/** The user-role message the SDK appends with a call's results. */
+function sdkResults(id: string, ...blocks: unknown[]): Record<string, unknown> {
+  return { id, role: 'user', content: blocks };
+}
+
+/** Compaction's summary message (`sdk/packages/core/src/extensions/context/compaction-shared.ts` buildSummaryMessage). */
+function sdkSummary(id: string, generatedAt: number): Record<string, unknown> {
+  const summary = '## Goal\nFix the tests.';
+  return { id, role: 'user', content: `Context summary:\n\n${summary}`, metadata: { kind: 'compaction_summary', summary, details: { readFiles: ['src/a.ts'], modifiedFiles: [] }, tokensBefore: 91000, generatedAt } };
+}
+
+function label(e: ActivityEvent): string {
+  return e.kind === 'toolCall' || e.kind === 'toolError' ? `${e.kind}:${e.name}` : e.kind;
 }
 
 /** The session manifest `<session>/<session>.json`. */
@@ -283,6 +314,113 @@ describe('Cline-family sources', () => {
     const [s, ...rest] = engine.ledger.summaries();
     assert.deepEqual(rest, []);
     assert.deepEqual([s.sessionId, s.requests, s.inputTokens], [S, 1, 12]);
+  });
+
+  it('Cline SDK activity: user turns, tool calls hashed by their arguments, errors named by their call, context per request, compaction', () => {
+    writeManifest(scratch, { cwd: '/work/sdk' });
+    writeSdk(scratch, [
+      sdkUser('u1'), // no `ts`: older releases stamp assistant messages only
+      withBlocks(sdkAssistant('a1', NOV_2025, { inputTokens: 1200, outputTokens: 40, cacheReadTokens: 1000 }, SONNET), toolUse('toolu_1', 'read_files', { files: [{ path: 'src/a.ts', start_line: 1 }] })),
+      sdkResults('r1', toolResult('toolu_1', 'const a = 1;')),
+      withBlocks(sdkAssistant('a2', NOV_2025 + 1, { inputTokens: 1300, outputTokens: 20, cacheReadTokens: 1200 }, SONNET), toolUse('toolu_2', 'run_commands', { commands: ['npm test'] })),
+      sdkResults('r2', toolResult('toolu_2', 'Command failed with exit code 1 after 532ms', true)),
+      // The same read again, its arguments in another order and spacing.
+      withBlocks(sdkAssistant('a3', NOV_2025 + 2, { inputTokens: 1400, outputTokens: 30, cacheReadTokens: 1300 }, SONNET), toolUse('toolu_3', 'read_files', { files: [{ start_line: 1, path: ' src/a.ts ' }] })),
+      sdkSummary('c1', NOV_2025 + 3),
+      { id: 'u2', role: 'user', ts: NOV_2025 + 4, content: [{ type: 'text', text: 'now the docs' }] },
+    ]);
+    const events: ActivityEvent[] = [];
+    agentsEngine(scratch, { agents: ['cline'], activity: events }).start();
+    assert.deepEqual(events.map(label), [
+      'session', 'userTurn',
+      'context', 'toolCall:read_files',
+      'context', 'toolCall:run_commands', 'toolError:run_commands',
+      'context', 'toolCall:read_files',
+      'compaction', 'userTurn',
+    ]);
+    assert.ok(events.every((e) => e.agent === 'cline' && e.sessionId === S));
+    const [session, turn] = events;
+    assert.deepEqual([session.kind === 'session' && session.cwd, turn.timestamp], ['/work/sdk', NOV_2025], 'an unstamped message takes its neighbour\'s time');
+    const calls = events.filter((e): e is Extract<ActivityEvent, { kind: 'toolCall' }> => e.kind === 'toolCall');
+    assert.deepEqual(calls.map((c) => c.callId), ['toolu_1', 'toolu_2', 'toolu_3']);
+    assert.equal(calls[0].argsHash, calls[2].argsHash);
+    assert.notEqual(calls[0].argsHash, calls[1].argsHash);
+    const error = events.find((e) => e.kind === 'toolError');
+    assert.ok(error?.kind === 'toolError');
+    assert.deepEqual([error.name, error.callId, error.timestamp], ['run_commands', 'toolu_2', NOV_2025 + 1]);
+    const contexts = events.flatMap((e) => (e.kind === 'context' ? [e.contextTokens] : []));
+    assert.deepEqual(contexts, [1240, 1320, 1430], 'the whole prompt, cache included, and the reply');
+    assert.equal(events.find((e) => e.kind === 'compaction')?.timestamp, NOV_2025 + 3);
+  });
+
+  it('Cline SDK activity: a rewrite emits only what it adds, across a restart; a request filled in later adds its context', () => {
+    writeManifest(scratch, { cwd: '/work/sdk' });
+    const call = toolUse('toolu_1', 'run_commands', { commands: ['npm test'] });
+    const u1 = sdkUser('u1');
+    writeSdk(scratch, [u1, withBlocks(sdkAssistant('a1', undefined), call)]); // saved before the call's usage was stamped
+    const events: ActivityEvent[] = [];
+    const engine = agentsEngine(scratch, { agents: ['cline'], activity: events, state: true });
+    engine.start();
+    assert.deepEqual(events.map(label), ['session', 'userTurn', 'toolCall:run_commands']);
+    const a1 = withBlocks(sdkAssistant('a1', NOV_2025, { inputTokens: 100, outputTokens: 10 }, SONNET), call);
+    const failed = sdkResults('r1', toolResult('toolu_1', 'exit code 1', true));
+    writeSdk(scratch, [u1, a1, failed]); // the result shares the call's time
+    engine.refresh();
+    assert.deepEqual(events.slice(3).map(label), ['context', 'toolError:run_commands']);
+    engine.save();
+
+    const after: ActivityEvent[] = [];
+    const restarted = agentsEngine(scratch, { agents: ['cline'], activity: after, state: true });
+    restarted.start();
+    assert.deepEqual(after, [], 'an unchanged file is not read again');
+    writeSdk(scratch, [u1, a1, failed, sdkUser('u2')]); // the same words as the first turn, one message more
+    restarted.refresh();
+    assert.deepEqual(after.map(label), ['userTurn']);
+  });
+
+  it('Cline SDK activity: a history compacted into a summary emits the compaction and nothing it kept', () => {
+    const next = { id: 'u2', role: 'user', ts: NOV_2025 + 1, content: [{ type: 'text', text: 'next' }] };
+    writeSdk(scratch, [
+      sdkUser('u1'),
+      withBlocks(sdkAssistant('a1', NOV_2025, { inputTokens: 100, outputTokens: 10 }, SONNET), toolUse('toolu_1', 'read_files', { file_paths: ['a.ts'] })),
+      sdkResults('r1', toolResult('toolu_1', 'x')),
+      next,
+    ]);
+    const events: ActivityEvent[] = [];
+    const engine = agentsEngine(scratch, { agents: ['cline'], activity: events });
+    engine.start();
+    assert.deepEqual(events.map(label), ['userTurn', 'context', 'toolCall:read_files', 'userTurn']);
+    writeSdk(scratch, [sdkSummary('c1', NOV_2025 + 2), next, withBlocks(sdkAssistant('a2', NOV_2025 + 3, { inputTokens: 50, outputTokens: 5 }, SONNET), toolUse('toolu_2', 'read_files', { file_paths: ['b.ts'] }))]);
+    engine.refresh();
+    assert.deepEqual(events.slice(4).map(label), ['compaction', 'context', 'toolCall:read_files']);
+  });
+
+  it('Cline SDK: with activity off the parser emits no events and moves no watermark', () => {
+    writeManifest(scratch, { cwd: '/work/sdk' });
+    const file = writeSdk(scratch, [sdkUser('u1'), withBlocks(sdkAssistant('a1', NOV_2025, { inputTokens: 10, outputTokens: 1 }, SONNET), toolUse('toolu_1', 'read_files', { file_paths: ['a.ts'] }))]);
+    const usage: UsageRecord[] = [];
+    const events: ActivityEvent[] = [];
+    const sink: ParseSink = { usage: (r) => usage.push(r), activity: (e) => events.push(e), skip: () => assert.fail('nothing to skip') };
+    const buf = fs.readFileSync(file);
+    const off = clineSdkSource.createParser(file, sink, { activity: false });
+    assert.equal(off.parse(buf, buf.length, 0), buf.length);
+    assert.deepEqual([usage.length, events.length], [1, 0]);
+    // The file turns recent: its activity is all still to come, once.
+    const on = clineSdkSource.createParser(file, sink, { activity: true }, off.saveState());
+    on.parse(buf, buf.length, 0);
+    assert.deepEqual(events.map(label), ['session', 'userTurn', 'context', 'toolCall:read_files']);
+    const again = clineSdkSource.createParser(file, sink, { activity: true }, JSON.parse(JSON.stringify(on.saveState())));
+    again.parse(buf, buf.length, 0);
+    assert.equal(events.length, 4);
+  });
+
+  it('the extension\'s ui_messages.json copy of an SDK session adds no activity of its own', () => {
+    writeManifest(scratch, { cwd: '/work/sdk' });
+    writeSdk(scratch, [sdkUser('u1'), withBlocks(sdkAssistant('a1', NOV_2025, { inputTokens: 10, outputTokens: 1 }, SONNET), toolUse('toolu_1', 'read_files', { file_paths: ['a.ts'] }))]);
+    write(scratch, CLINE, [clineSay(NOV_2025 + 7, 'task', 'do it'), clineAsk(NOV_2025 + 8, 'tool', JSON.stringify({ tool: 'readFile', path: 'a.ts' }))], S);
+    const events: ActivityEvent[] = [];
+    agentsEngine(scratch, { agents: ['cline'], activity: events }).start();
+    assert.deepEqual(events.map(label), ['session', 'userTurn', 'context', 'toolCall:read_files']);
   });
 
   it('Cline\'s standalone tasks under CLINE_DATA_DIR/tasks are read; the same task in the editor folder counts once', () => {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Provider } from '../../pricing/pricer';
 import { PRICE_TABLE } from '../../pricing/prices.generated';
 import { errorHash, stableHash } from '../../util/hash';
+import { parseJsonOrText, readJson, str } from '../../util/json';
 import { tokenCount } from '../claude/claudeSource';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { AgentId, ParseSink } from '../types';
@@ -149,20 +150,12 @@ class ClineParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number): number {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(buf.toString('utf8', 0, end));
-    } catch {
-      this.sink.skip({ reason: 'malformed-json', file: this.file, offset: 0, detail: 'not a complete JSON document' });
-      return 0;
-    }
-    if (!Array.isArray(doc)) {
-      this.sink.skip({ reason: 'not-an-object', file: this.file, offset: 0, detail: 'not a message array' });
-      return 0;
-    }
+    const doc = parseDocument(buf, end, this.file, this.sink, Array.isArray, 'a message array');
+    if (!doc) return 0;
     this.cwd ??= taskCwd(this.product, this.file, this.taskId);
     const models = this.product === 'cline' ? modelUsage(path.join(path.dirname(this.file), 'task_metadata.json')) : [];
-    const counted = !this.mirrorsSdkSession();
+    // The SDK session's own file gives its usage and its activity (clineSdkSource): none from the copy.
+    const mirrored = this.mirrorsSdkSession();
     let activityUntil = this.activityUntil;
     let partialSeen = false;
     for (const raw of doc as unknown[]) {
@@ -170,8 +163,8 @@ class ClineParser implements FileParser {
       const m = raw as Record<string, unknown>;
       const ts = typeof m.ts === 'number' ? m.ts : NaN;
       if (Number.isNaN(ts)) continue;
-      if (counted && m.type === 'say' && (m.say === 'api_req_started' || m.say === 'deleted_api_reqs')) this.request(m, ts, models);
-      if (!this.options.activity) continue;
+      if (!mirrored && m.type === 'say' && (m.say === 'api_req_started' || m.say === 'deleted_api_reqs')) this.request(m, ts, models);
+      if (!this.options.activity || mirrored) continue;
       // A partial message is rewritten when it completes: emit nothing from it on, this time.
       if (m.partial === true) partialSeen = true;
       if (partialSeen || ts <= this.activityUntil) continue;
@@ -187,7 +180,8 @@ class ClineParser implements FileParser {
    * the session id, whose `api_req_started` rows are translated from the same usage events
    * (cline `src/sdk/sdk-message-coordinator.ts` saveClineMessagesNow, `src/sdk/message-translator.ts`).
    * The session's own `<id>.messages.json` (clineSdkSource) is counted instead: the copy's row
-   * timestamps are the translator's, so no key could match the two.
+   * timestamps are the translator's, so no key could match the two. Its activity comes from there
+   * too, where tool calls carry their own ids: the copy's would be every call a second time.
    */
   private mirrorsSdkSession(): boolean {
     if (this.product !== 'cline' || !this.sessionsDir) return false;
@@ -261,7 +255,7 @@ class ClineParser implements FileParser {
         return;
       case 'tool':
         if (m.type === 'ask' || m.say === 'tool') {
-          const args = parseJson(text);
+          const args = parseJsonOrText(text);
           const name = typeof args === 'object' && args !== null && typeof (args as { tool?: unknown }).tool === 'string' ? (args as { tool: string }).tool : 'tool';
           this.sink.activity?.({ kind: 'toolCall', agent, sessionId, timestamp: ts, name, argsHash: stableHash(args), callId: String(ts) });
         }
@@ -270,7 +264,7 @@ class ClineParser implements FileParser {
         this.sink.activity?.({ kind: 'toolCall', agent, sessionId, timestamp: ts, name: 'execute_command', argsHash: stableHash(text), callId: String(ts) });
         return;
       case 'use_mcp_server': {
-        const args = parseJson(text) as Record<string, unknown> | undefined;
+        const args = parseJsonOrText(text) as Record<string, unknown> | undefined;
         const name = `mcp__${str(args?.serverName) ?? 'unknown'}__${str(args?.toolName) ?? 'unknown'}`;
         this.sink.activity?.({ kind: 'toolCall', agent, sessionId, timestamp: ts, name, argsHash: stableHash(args?.arguments), callId: String(ts) });
         return;
@@ -359,22 +353,22 @@ function taskCwd(product: Product, file: string, taskId: string): string | undef
   return str(entry?.cwdOnTaskInitialization);
 }
 
-export function readJson(file: string): unknown {
+/**
+ * The whole file as one JSON document of the expected shape; else undefined, the reason reported.
+ * A document parser then returns 0, so the file's last good parse stays (a tool that rewrites in
+ * place leaves a half-written file for a moment).
+ */
+export function parseDocument<T>(buf: Buffer, end: number, file: string, sink: ParseSink, isShape: (doc: unknown) => doc is T, what: string): T | undefined {
+  let doc: unknown;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    doc = JSON.parse(buf.toString('utf8', 0, end));
   } catch {
+    sink.skip({ reason: 'malformed-json', file, offset: 0, detail: 'not a complete JSON document' });
     return undefined;
   }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+  if (!isShape(doc)) {
+    sink.skip({ reason: 'not-an-object', file, offset: 0, detail: `not ${what}` });
+    return undefined;
   }
-}
-
-export function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value ? value : undefined;
+  return doc;
 }

@@ -25,7 +25,9 @@ const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // zod stays outside the CLI bundle: it is 800 KB that every run would parse, and the CLI needs it
   // only for --price-overrides (a dependency, so it is there when the package is installed).
-  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: ['zod'], minify: true },
+  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli-main.js', external: ['zod'], minify: true },
+  // The CLI's entry point: runs cli-main.js with V8's compiled code cached (see src/cliLoader.ts).
+  { ...common, entryPoints: ['src/cliLoader.ts'], outfile: 'dist/cli.js', minify: true, sourcemap: false },
   // The Claude Code stop hook: started on every tool call, so tiny and dependency-free.
   { ...common, entryPoints: ['src/hook/preToolUse.ts'], outfile: 'dist/agent-meter-hook.js', minify: true, sourcemap: false },
   // Estimate Tokens: js-tiktoken with the o200k_base ranks (2.3 MB), required only when the command

@@ -7,7 +7,7 @@ import { createPricer } from '../../src/core/pricing/pricer';
 import type { ActivityEvent, Skip } from '../../src/core/sources/types';
 import { stableHash } from '../../src/core/util/hash';
 import { agentsEngine } from './helpers/agents';
-import { copilotRequest, copilotSession, mutationLog, workspaceDir } from './helpers/copilotFixtures';
+import { copilotRequest, copilotSession, mutationLog, toolCallRound, workspaceDir } from './helpers/copilotFixtures';
 import { Scratch } from './helpers/fixtures';
 
 const T = Date.parse('2025-11-20T10:00:00Z');
@@ -144,6 +144,115 @@ describe('Copilot Chat source', () => {
     const engine = agentsEngine(scratch, { agents: ['copilot-chat'] });
     engine.start();
     assert.deepEqual(engine.ledger.summaries().map((s) => [s.sessionId, s.inputTokens]), [[SID, 8]]);
+  });
+
+  describe('tool-call rounds', () => {
+    const READ = '{"filePath":"/work/repo/a.ts","startLine":1,"endLine":50}';
+    const keys = (engine: Engine) => engine.ledger.sessionRecords('copilot-chat', SID).map((r) => r.key).sort();
+
+    /**
+     * An agent request of three model calls whose rounds recorded their usage. The result metadata
+     * also carries the Claude counts of the last call, and vscode the last prompt and the summed
+     * completions: none of those may be added to the rounds.
+     */
+    function threeRounds(id: string, ts: number): Record<string, unknown> {
+      const toolCallRounds = [
+        toolCallRound({ id: 'b3e1c0de-0001', toolCalls: [{ id: 'toolu_01__vscode-1', name: 'read_file', arguments: READ }], usage: { prompt: 12_000, completion: 150 } }),
+        toolCallRound({ id: 'b3e1c0de-0002', toolCalls: [{ id: 'toolu_02__vscode-2', name: 'run_in_terminal', arguments: '{"command":"npm test"}' }], usage: { prompt: 14_500, completion: 220, cached: 11_800 } }),
+        toolCallRound({ id: 'b3e1c0de-0003', response: 'Fixed.', usage: { prompt: 15_100, completion: 90, cached: 14_400, reasoning: 40 }, thinkingTokens: 40 }),
+      ];
+      const metadata = { promptTokens: 15_100, outputTokens: 90, resolvedModel: 'claude-sonnet-4', toolCallRounds, modelMessageId: 'm', responseId: 'r', sessionId: SID, agentId: 'github.copilot.editsAgent' };
+      return { ...copilotRequest({ id, ts, text: 'make the tests pass', metadata, modelId: 'copilot/claude-sonnet-4' }), promptTokens: 15_100, completionTokens: 460 };
+    }
+
+    it('a multi-round request counts each round once, and not its request-level counts', () => {
+      const dir = workspaceDir(scratch, 'a1b2c3', 'file:///work/repo');
+      scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [threeRounds('request_1', T)])));
+      const engine = agentsEngine(scratch, { agents: ['copilot-chat'] });
+      engine.start();
+      assert.deepEqual(keys(engine), [`copilot:${SID}:request_1:b3e1c0de-0001`, `copilot:${SID}:request_1:b3e1c0de-0002`, `copilot:${SID}:request_1:b3e1c0de-0003`]);
+      const [s] = engine.ledger.summaries();
+      assert.deepEqual(
+        [s.requests, s.inputTokens, s.cacheReadTokens, s.outputTokens, s.reasoningOutputTokens, s.estimated, s.models],
+        [3, 12_000 + 2_700 + 700, 11_800 + 14_400, 150 + 220 + 90, 40, false, ['claude-sonnet-4']],
+      );
+      assert.equal(s.totalTokens, 12_150 + 14_720 + 15_190, 'the three billed calls, prompt and completion each once');
+    });
+
+    it('cached tokens are taken out of the input', () => {
+      const dir = workspaceDir(scratch, 'a1b2c3');
+      const metadata = { resolvedModel: 'gpt-4.1-2025-04-14', toolCallRounds: [toolCallRound({ id: 'c0ffee-1', response: 'Done.', usage: { prompt: 10_000, completion: 300, cached: 8_000 } })] };
+      scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [copilotRequest({ id: 'request_1', ts: T, text: 'explain', metadata })])));
+      const engine = agentsEngine(scratch, { agents: ['copilot-chat'] });
+      engine.start();
+      const [r] = engine.ledger.sessionRecords('copilot-chat', SID);
+      assert.deepEqual([r.inputTokens, r.cacheReadTokens, r.outputTokens, r.totalTokens], [2_000, 8_000, 300, 10_300]);
+    });
+
+    it('a request whose rounds carry no usage uses the request counts, once, marked estimated when they are only its last call', () => {
+      const dir = workspaceDir(scratch, 'a1b2c3');
+      const toolCallRounds = [
+        toolCallRound({ id: 'd00d-1', toolCalls: [{ id: 'toolu_01__vscode-1', name: 'read_file', arguments: READ }], thinkingTokens: 30 }),
+        toolCallRound({ id: 'd00d-2', response: 'Here it is.', thinkingTokens: 70 }),
+      ];
+      const metadata = { promptTokens: 9_400, outputTokens: 310, resolvedModel: 'claude-sonnet-4', toolCallRounds };
+      scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [{ ...copilotRequest({ id: 'request_1', ts: T, text: 'where is it?', metadata }), promptTokens: 9_400, completionTokens: 420 }])));
+      const engine = agentsEngine(scratch, { agents: ['copilot-chat'] });
+      engine.start();
+      assert.deepEqual(keys(engine), [`copilot:${SID}:request_1`]);
+      const [s] = engine.ledger.summaries();
+      // Two rounds, but only the last call's counts: a lower bound, marked so.
+      assert.deepEqual([s.requests, s.inputTokens, s.outputTokens, s.cacheReadTokens, s.estimated], [1, 9_400, 310, 0, true]);
+    });
+
+    it('a round without usage beside rounds with it is reported, and the request counts are still not used', () => {
+      const dir = workspaceDir(scratch, 'a1b2c3');
+      const toolCallRounds = [
+        toolCallRound({ id: 'e1-1', toolCalls: [{ id: 'toolu_01__vscode-1', name: 'read_file', arguments: READ }], usage: { prompt: 5_000, completion: 60 } }),
+        toolCallRound({ id: 'e1-2' }), // the call failed: an empty round
+      ];
+      const metadata = { promptTokens: 5_000, outputTokens: 60, resolvedModel: 'gpt-5-mini', toolCallRounds };
+      scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [copilotRequest({ id: 'request_1', ts: T, text: 'go', metadata })])));
+      const engine = agentsEngine(scratch, { agents: ['copilot-chat'] });
+      const stats = engine.start();
+      assert.deepEqual(keys(engine), [`copilot:${SID}:request_1:e1-1`]);
+      assert.deepEqual([engine.ledger.summaries()[0].inputTokens, engine.ledger.summaries()[0].outputTokens], [5_000, 60]);
+      assert.ok(stats.skips.some((k: Skip) => k.reason === 'bad-usage' && k.detail === `copilot:${SID}:request_1 round e1-2: no usage recorded`));
+    });
+
+    it('rewrites of a session count nothing twice: a running estimate gives way to the rounds, compaction and a .json copy add nothing', () => {
+      const dir = workspaceDir(scratch, 'ws9', 'file:///work/repo');
+      const file = `${dir}/chatSessions/${SID}.jsonl`;
+      const finished = threeRounds('request_1', T);
+      const running = { ...finished, result: undefined, promptTokens: undefined, completionTokens: undefined };
+      scratch.write(file, mutationLog(copilotSession(SID, [running])));
+      const engine = agentsEngine(scratch, { agents: ['copilot-chat'] });
+      engine.start();
+      assert.deepEqual(keys(engine), [`copilot:${SID}:request_1`], 'while running: estimated from its text');
+      assert.equal(engine.ledger.summaries()[0].estimated, true);
+
+      scratch.append(file, `${JSON.stringify({ kind: 1, k: ['requests', 0, 'result'], v: finished.result })}\n`);
+      engine.refresh();
+      const expected = [3, 15_400, 26_200, 460, false];
+      const totals = () => {
+        const [s] = engine.ledger.summaries();
+        return [s.requests, s.inputTokens, s.cacheReadTokens, s.outputTokens, s.estimated];
+      };
+      assert.deepEqual(totals(), expected, 'finished: its rounds only, the estimate gone');
+
+      touch(scratch, file, T + 60_000);
+      engine.refresh();
+      assert.deepEqual(totals(), expected, 'the same file again');
+
+      scratch.write(file, mutationLog(copilotSession(SID, [finished]))); // the editor compacts the log
+      engine.refresh();
+      assert.deepEqual(totals(), expected, 'compacted');
+
+      scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [finished])));
+      engine.refresh();
+      assert.deepEqual(totals(), expected, 'a whole-document copy of the session');
+      assert.equal(engine.ledger.sessionRecords('copilot-chat', SID).length, 3);
+    });
   });
 
   describe('activity', () => {

@@ -17,10 +17,37 @@ import { count, num, obj, str } from '../../util/json';
  *   the value at path `k`), 2 (push `v` onto the array at `k`, first cutting it to `i` when given)
  *   and 3 (delete `k`). The editor rewrites it whole after 512 entries, so it is read as a
  *   document too (re-read whole on change), not by byte offset.
- * One record per request (`copilot:<sessionId>:<requestId>`). Counts come from the Copilot
- * extension's result metadata (`result.metadata.promptTokens` / `outputTokens`, vscode-copilot-chat
- * `IResultMetadata`); a request without them is estimated with o200k_base over its message and
- * response text and marked `estimated`. Copilot bills by subscription: no provider, so unpriced.
+ *
+ * Counts. One chat request runs a tool-calling loop (vscode-copilot-chat
+ * `src/extension/intents/node/toolCallingLoop.ts` `_runLoop`/`runOne`): one model call per
+ * iteration, each pushed as a round onto `result.metadata.toolCallRounds` (`IToolCallRound`,
+ * `src/extension/prompt/common/intents.ts`), failed calls included (an empty round), written with
+ * the result when the request ends (`prompt/node/defaultIntentRequestHandler.ts`).
+ * - `result.metadata.promptTokens` / `outputTokens` come from `AnthropicTokenUsageMetadata`
+ *   (`prompt/common/conversation.ts`), set after every successful call of a Claude-family model
+ *   only, and the handler's `resultWithMetadatas` keeps the LAST one (`Turn.getMetadata` is
+ *   `.at(-1)`): the provider's billed `prompt_tokens` (input + cache writes + cache reads on the
+ *   Messages API, `platform/endpoint/node/messagesApi.ts`) and `completion_tokens` of the last
+ *   model call, not a sum over the request, and not a local tokenization.
+ * - Some extension versions put the call's own `usage` (`APIUsage`, `platform/networking/common/
+ *   openai.ts`: `prompt_tokens`, `completion_tokens`, `prompt_tokens_details.cached_tokens`,
+ *   `completion_tokens_details.reasoning_tokens`) on each round (`IToolCallRound.usage`, present
+ *   in one stored version of `intents.ts`/`toolCallRound.ts`, gone again in later ones, which
+ *   keep only the reasoning count as `thinking.tokens`).
+ * - The rounds are the main loop's calls only: retries inside the fetcher, conversation
+ *   summarization calls, subagent loops (`runSubagent`, search subagents) and, for a subagent
+ *   whose stop hook re-runs it, the earlier runs are not in the list; a request that failed with
+ *   an exception keeps no rounds.
+ * - vscode's own `promptTokens` / `completionTokens` on the serialized request (`chatModel.ts`
+ *   `ChatResponseModel.toJSON`) are the latest call's prompt and a running sum of completions;
+ *   they are left to the context event (`activity.ts`).
+ * So: rounds with usage give one record per round (`copilot:<sessionId>:<requestId>:<round id>`,
+ * input = prompt − cached, cache read = cached, output = completion, reasoning inside it), and
+ * the request-level counts are then ignored; a request with no round usage gives one record
+ * (`copilot:<sessionId>:<requestId>`) from `promptTokens` / `outputTokens` as logged, exact for a
+ * single call, but only the last call of a multi-round request, which is therefore marked
+ * `estimated` (a lower bound); a request without them is estimated with o200k_base over its message and response text and marked `estimated`. Copilot
+ * bills by subscription: no provider, so unpriced.
  * Activity (turns, tool calls and failures, summaries, context) comes from the same requests: see
  * `activity.ts`.
  */
@@ -209,6 +236,10 @@ class CopilotParser implements FileParser {
     if (!result && !Array.isArray(r.response)) return; // still waiting for its first answer
     const metadata = obj(result?.metadata);
     const model = str(metadata?.resolvedModel) ?? str(r.modelId)?.replace(/^copilot\//, '') ?? 'unknown';
+    const key = `copilot:${this.sessionId}:${requestId}`;
+    // Rounds that recorded their own usage are the request's model calls: the request-level
+    // counts then describe one of them again, so they are not used.
+    if (this.rounds(metadata, key, model, timestamp)) return;
     const prompt = count(metadata?.promptTokens);
     const output = count(metadata?.outputTokens);
     let input: number;
@@ -217,6 +248,8 @@ class CopilotParser implements FileParser {
     if (prompt !== undefined && output !== undefined) {
       input = prompt;
       out = output;
+      // Those are the last model call's counts: for a request of several rounds, a lower bound.
+      estimated = Array.isArray(metadata?.toolCallRounds) && metadata.toolCallRounds.length > 1;
     } else {
       const counter = tokenCounter();
       if (!counter) {
@@ -228,21 +261,74 @@ class CopilotParser implements FileParser {
       estimated = true;
     }
     if (input + out === 0) return;
+    this.emit(key, timestamp, model, { input, cacheRead: 0, output: out, reasoning: 0 }, estimated);
+  }
+
+  /**
+   * One record per tool-call round of `result.metadata.toolCallRounds` that recorded its usage
+   * (`usage`, the provider's APIUsage), keyed by the round's id; false when no round did. A round
+   * without usage beside rounds with it is reported, not guessed at.
+   */
+  private rounds(metadata: Record<string, unknown> | undefined, key: string, model: string, timestamp: number): boolean {
+    const rounds = Array.isArray(metadata?.toolCallRounds) ? (metadata.toolCallRounds as unknown[]).map(obj) : [];
+    const usages = rounds.map(roundUsage);
+    if (!usages.some((u) => u !== undefined)) return false;
+    const seen = new Set<string>();
+    rounds.forEach((round, i) => {
+      const id = str(round?.id) ?? `#${i}`;
+      const usage = usages[i];
+      if (!usage) {
+        this.sink.skip({ reason: 'bad-usage', file: this.file, detail: `${key} round ${id}: no usage recorded` });
+        return;
+      }
+      if (seen.has(id)) return; // the same round listed twice is one model call
+      seen.add(id);
+      if (usage.input + usage.cacheRead + usage.output === 0) return;
+      this.emit(`${key}:${id}`, num(round?.timestamp) ?? timestamp, model, usage, false);
+    });
+    return true;
+  }
+
+  private emit(key: string, timestamp: number, model: string, c: Counts, estimated: boolean): void {
     this.sink.usage({
       agent: 'copilot-chat',
       sessionId: this.sessionId,
-      key: `copilot:${this.sessionId}:${requestId}`,
+      key,
       timestamp,
       model,
-      inputTokens: input,
-      outputTokens: out,
+      inputTokens: c.input,
+      outputTokens: c.output,
       cacheWrite5mTokens: 0,
       cacheWrite1hTokens: 0,
-      cacheReadTokens: 0,
-      reasoningOutputTokens: 0,
+      cacheReadTokens: c.cacheRead,
+      reasoningOutputTokens: c.reasoning,
       ...(estimated ? { estimated: true } : {}),
     });
   }
+}
+
+interface Counts {
+  readonly input: number;
+  readonly cacheRead: number;
+  readonly output: number;
+  readonly reasoning: number;
+}
+
+/**
+ * A round's own usage, in the provider's OpenAI-style shape (vscode-copilot-chat `APIUsage`):
+ * `prompt_tokens` includes `prompt_tokens_details.cached_tokens` (taken out of input here; for
+ * Claude it also includes the cache writes, which the log does not separate), and
+ * `completion_tokens` includes `completion_tokens_details.reasoning_tokens` (also kept as
+ * `thinking.tokens`). Undefined without both counts.
+ */
+function roundUsage(round: Record<string, unknown> | undefined): Counts | undefined {
+  const usage = obj(round?.usage);
+  const prompt = count(usage?.prompt_tokens);
+  const output = count(usage?.completion_tokens);
+  if (prompt === undefined || output === undefined) return undefined;
+  const cacheRead = Math.min(prompt, count(obj(usage?.prompt_tokens_details)?.cached_tokens) ?? 0);
+  const reasoning = Math.min(output, count(obj(usage?.completion_tokens_details)?.reasoning_tokens) ?? count(obj(round?.thinking)?.tokens) ?? 0);
+  return { input: prompt - cacheRead, cacheRead, output, reasoning };
 }
 
 /**

@@ -165,6 +165,7 @@ async function main(): Promise<void> {
     const amArgs = [cli, 'sessions', '--json'];
     let state = '';
     const cold = await measure('agent-meter cold', cMB + xMB, () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), () => {
+      if (state) fs.rmSync(state, { recursive: true, force: true });
       state = tmp('am-bench-state-');
     });
     amCold = cold.row;
@@ -194,6 +195,7 @@ async function main(): Promise<void> {
       rows.push(amWarm);
     } finally {
       targets.forEach((f, i) => fs.truncateSync(f, originals[i]));
+      fs.rmSync(state, { recursive: true, force: true });
     }
   }
 

@@ -61,8 +61,15 @@ export function agentMeterCli(root = repoRoot()): string | undefined {
   return fs.existsSync(p) ? p : undefined;
 }
 
+const scratchDirs: string[] = [];
+
+/** A new empty folder in the temp dir, removed when the process exits (AM_KEEP_CONFORMANCE_DATA keeps them). */
 export function emptyDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (scratchDirs.push(dir) === 1 && !process.env.AM_KEEP_CONFORMANCE_DATA) {
+    process.once('exit', () => scratchDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  }
+  return dir;
 }
 
 function uuidTail(s: string): string {

@@ -124,7 +124,11 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   child.stderr?.on('data', append);
 
   const url = `http://127.0.0.1:${port}`;
-  const close = () => stopGroup(child);
+  // Stopped, then its scratch folder (default profile, code-server's own config) removed.
+  const close = async () => {
+    await stopGroup(child);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  };
   try {
     await waitForHealth(url, child, opts.timeoutMs ?? START_TIMEOUT_MS, () => output);
   } catch (err) {

@@ -31,6 +31,28 @@ describe('Codex source', () => {
     );
   });
 
+  it('reads a line by its own type fields, and a line in another key order by searching it whole', () => {
+    const reordered = (line: string) => {
+      const { timestamp, type, payload } = JSON.parse(line) as { timestamp: string; type: string; payload: unknown };
+      return `${JSON.stringify({ payload, type, timestamp })}\n`;
+    };
+    // A tool output that quotes a token_count event is not one.
+    const quoted = `${JSON.stringify({ timestamp: t(2), type: 'response_item', payload: { type: 'function_call_output', call_id: 'c1', output: codexTokens({ ts: t(2), total: { input: 9, output: 9 } }) } })}\n`;
+    scratch.write(
+      FILE,
+      codexMeta({ id: ID, ts: t(0) }) +
+        reordered(codexTurn({ ts: t(0), model: 'gpt-5-codex' })) +
+        quoted +
+        codexTokens({ ts: t(3), total: { input: 1000, cached: 200, output: 50 } }) +
+        reordered(codexTokens({ ts: t(4), total: { input: 2500, cached: 1200, output: 80 } })),
+    );
+    const engine = scratch.engine();
+    const stats = engine.start();
+    assert.equal(stats.skips.length, 0);
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual([s.models, s.requests, s.inputTokens, s.cacheReadTokens, s.outputTokens], [['gpt-5-codex'], 2, 2500 - 1200, 1200, 80]);
+  });
+
   it('falls back to last_token_usage when the total is missing or drops', () => {
     scratch.write(
       FILE,

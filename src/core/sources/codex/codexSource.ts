@@ -53,6 +53,55 @@ const P_FUNCTION_CALL_OUTPUT = Buffer.from('_call_output"');
 const WITH_ACTIVITY = [P_TOKEN_COUNT, P_TURN_CONTEXT, P_SESSION_META, P_FUNCTION_CALL, P_USER_MESSAGE, P_COMPACTED, P_EXEC_END, P_FUNCTION_CALL_OUTPUT];
 /** Bit of P_FUNCTION_CALL_OUTPUT in WITH_ACTIVITY. */
 const M_CALL_OUTPUT = 1 << 7;
+const NO_PATTERNS: readonly Buffer[] = [];
+/** The patterns as strings, to test against a line's own type fields. */
+const USAGE_ONLY_KINDS = USAGE_ONLY.map((p) => p.toString('latin1'));
+const WITH_ACTIVITY_KINDS = WITH_ACTIVITY.map((p) => p.toString('latin1'));
+
+const LINE_START = Buffer.from('{"timestamp":"');
+const TYPE_FIELD = Buffer.from('","type":"');
+const PAYLOAD_TYPE_FIELD = Buffer.from('","payload":{"type":"');
+const QUOTE = 0x22;
+/** Codex writes a line's types within its first bytes; further out, the line is not in that shape. */
+const HEAD_BYTES = 160;
+
+/**
+ * Which patterns a line matches, as a bit set: for a line in Codex's own shape,
+ * `{"timestamp":"…","type":"<type>","payload":{"type":"<payload type>"…`, the patterns found in
+ * its quoted type and payload type (what the line is, read from its first bytes instead of
+ * searching the whole line, which is mostly tool output); for any other line, the patterns found
+ * anywhere in it.
+ */
+function lineMatches(buf: Buffer, start: number, end: number, patterns: readonly Buffer[], kinds: readonly string[]): number {
+  const kind = lineKind(buf, start, end);
+  let matches = 0;
+  for (let i = 0; i < patterns.length; i++) {
+    const hit = kind === undefined ? buf.indexOf(patterns[i], start) : -1;
+    if (kind !== undefined ? kind.includes(kinds[i]) : hit >= 0 && hit < end) matches |= 1 << i;
+  }
+  return matches;
+}
+
+/** `"<type>""<payload type>"` of a line in Codex's own shape, else undefined. */
+function lineKind(buf: Buffer, start: number, end: number): string | undefined {
+  const head = Math.min(end, start + HEAD_BYTES);
+  if (!startsWith(buf, start, LINE_START)) return undefined;
+  const tsEnd = buf.indexOf(QUOTE, start + LINE_START.length);
+  if (tsEnd < 0 || tsEnd >= head || !startsWith(buf, tsEnd, TYPE_FIELD)) return undefined;
+  const typeStart = tsEnd + TYPE_FIELD.length;
+  const typeEnd = buf.indexOf(QUOTE, typeStart);
+  if (typeEnd < 0 || typeEnd >= head) return undefined;
+  const type = `"${buf.toString('latin1', typeStart, typeEnd)}"`;
+  if (!startsWith(buf, typeEnd, PAYLOAD_TYPE_FIELD)) return type;
+  const payloadStart = typeEnd + PAYLOAD_TYPE_FIELD.length;
+  const payloadEnd = buf.indexOf(QUOTE, payloadStart);
+  if (payloadEnd < 0 || payloadEnd >= head) return undefined;
+  return `${type}"${buf.toString('latin1', payloadStart, payloadEnd)}"`;
+}
+
+function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
+  return buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+}
 
 class CodexParser implements FileParser {
   private sessionId: string | undefined;
@@ -86,12 +135,14 @@ class CodexParser implements FileParser {
 
   parse(buf: Buffer, end: number, base: number): number {
     const patterns = this.options.activity ? WITH_ACTIVITY : USAGE_ONLY;
+    const wanted = this.options.activity ? WITH_ACTIVITY_KINDS : USAGE_ONLY_KINDS;
     return scanJsonLines(
       buf,
       end,
       base,
-      patterns,
-      (start, lineEnd, matches) => {
+      NO_PATTERNS,
+      (start, lineEnd) => {
+        const matches = lineMatches(buf, start, lineEnd, patterns, wanted);
         if (matches === 0) return undefined;
         // A function call's output can be megabytes; only parse it when it may report a failure.
         if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, lineEnd)) return undefined;

@@ -16,6 +16,7 @@ const stages = [
   ['setup: agents', 'bash', ['scripts/setup/agents.sh'], null, () => want('e2e')],
   ['setup: gemini', 'bash', ['scripts/setup/gemini.sh'], null, () => want('e2e')],
   ['setup: opencode', 'bash', ['scripts/setup/opencode.sh'], null, () => want('e2e')],
+  ['setup: cline', 'bash', ['scripts/setup/cline.sh'], null, () => want('e2e')],
   ['setup: peer', 'bash', ['scripts/setup/peer.sh'], null, () => want('conformance')],
   ['build', 'node', ['esbuild.config.mjs', '--tests']],
   ['typecheck', 'node_modules/.bin/tsc', ['--noEmit', '-p', '.']],

@@ -1,7 +1,7 @@
 /**
- * A scripted OpenAI-compatible Chat Completions server on 127.0.0.1 for the OpenCode end-to-end
- * test (OpenCode's `@ai-sdk/openai-compatible` provider). It speaks just enough of
- * `POST /v1/chat/completions`:
+ * A scripted OpenAI-compatible Chat Completions server on 127.0.0.1 for the OpenCode and Cline
+ * end-to-end tests (both use the AI SDK's `@ai-sdk/openai-compatible` provider). It speaks just
+ * enough of `POST /v1/chat/completions`:
  *
  * - `stream: true`: Server-Sent Events, `data: {choices:[{delta:{content|tool_calls}}]}` chunks, a
  *   chunk with `finish_reason`, then, when the request asks `stream_options.include_usage`, a final

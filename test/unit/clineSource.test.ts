@@ -328,6 +328,9 @@ describe('Cline-family sources', () => {
       withBlocks(sdkAssistant('a3', NOV_2025 + 2, { inputTokens: 1400, outputTokens: 30, cacheReadTokens: 1300 }, SONNET), toolUse('toolu_3', 'read_files', { files: [{ start_line: 1, path: ' src/a.ts ' }] })),
       sdkSummary('c1', NOV_2025 + 3),
       { id: 'u2', role: 'user', ts: NOV_2025 + 4, content: [{ type: 'text', text: 'now the docs' }] },
+      // Messages Cline writes itself are not the user's: --yolo's completion reminder, a loop notice.
+      { id: 'u3', role: 'user', ts: NOV_2025 + 5, content: [{ type: 'text', text: '[SYSTEM] This run is not complete until you call submit_and_exit.' }], metadata: { userRunSpan: 0 } },
+      { id: 'u4', role: 'user', ts: NOV_2025 + 6, content: [{ type: 'text', text: 'You are repeating yourself.' }], metadata: { kind: 'loop_detection_notice' } },
     ]);
     const events: ActivityEvent[] = [];
     agentsEngine(scratch, { agents: ['cline'], activity: events }).start();

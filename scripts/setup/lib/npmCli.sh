@@ -1,4 +1,4 @@
-# Shared by the single-CLI installers (gemini.sh, opencode.sh): a pinned npm package installed into
+# Shared by the single-CLI installers (gemini.sh, opencode.sh, cline.sh): a pinned npm package installed into
 # its own cache folder, apart from the extension's node_modules, checked by running `--version`.
 # Idempotent: a marker naming the version makes a second run return at once.
 #

@@ -254,7 +254,7 @@ class ClineSdkParser implements FileParser {
           const name = toolNames.get(callId) ?? str(block.name) ?? 'unknown';
           emit({ kind: 'toolError', agent: 'cline', sessionId, timestamp: time, name, errorHash: errorHash(resultText(block.content)), callId });
         }
-        if (results.length === 0 && (typeof m.content === 'string' ? m.content.trim() !== '' : content.some((block) => USER_INPUT.has(String(block.type))))) {
+        if (results.length === 0 && !isInjected(m) && (typeof m.content === 'string' ? m.content.trim() !== '' : content.some((block) => USER_INPUT.has(String(block.type))))) {
           emit({ kind: 'userTurn', agent: 'cline', sessionId, timestamp: time });
         }
       }
@@ -293,6 +293,21 @@ function blocks(m: Message | undefined): Message[] {
   if (!m || !Array.isArray(m.content)) return [];
   return (m.content as unknown[]).map(obj).filter((b): b is Message => b !== undefined);
 }
+
+/**
+ * A user-role message Cline wrote itself: `metadata.userRunSpan: 0` ("tool results and
+ * system-injected user-role messages contribute no runs"), as on the "[SYSTEM] This run is not
+ * complete until you call … submit_and_exit" reminder `--yolo` adds after the prompt (seen with the
+ * real CLI 3.0.65), or a synthetic `metadata.kind` (completion, loop-detection and recovery
+ * notices). A message typed while a run is in progress is marked the same way and is not a turn
+ * either: the run it joins already started with one.
+ */
+function isInjected(m: Message): boolean {
+  const metadata = obj(m.metadata);
+  return metadata?.userRunSpan === 0 || INJECTED_KINDS.has(String(metadata?.kind));
+}
+
+const INJECTED_KINDS = new Set(['completion_reminder', 'loop_detection_notice', 'recovery_notice']);
 
 function isCompactionSummary(m: Message): boolean {
   return m.compactionSummary === true || obj(m.metadata)?.kind === 'compaction_summary';

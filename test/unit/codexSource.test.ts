@@ -37,7 +37,7 @@ describe('Codex source', () => {
       return `${JSON.stringify({ payload, type, timestamp })}\n`;
     };
     // A tool output that quotes a token_count event is not one.
-    const quoted = `${JSON.stringify({ timestamp: t(2), type: 'response_item', payload: { type: 'function_call_output', call_id: 'c1', output: codexTokens({ ts: t(2), total: { input: 9, output: 9 } }) } })}\n`;
+    const quoted = `${JSON.stringify({ timestamp: t(2), type: 'response_item', payload: { type: 'function_call_output', call_id: 'c1', output: codexTokens({ ts: t(2), total: { input: 9, cached: 0, output: 9 } }) } })}\n`;
     scratch.write(
       FILE,
       codexMeta({ id: ID, ts: t(0) }) +

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Ledger } from './ledger/ledger';
+import { keyHash, Ledger } from './ledger/ledger';
 import type { Pricer } from './pricing/pricer';
 import { IndexError, loadIndex, saveIndex } from './scan/indexStore';
 import { Scanner, type FileState, type ScanStats } from './scan/scanner';
@@ -66,7 +65,7 @@ export class Engine {
     this.scanner = new Scanner({ sources, env: options.env, ledger: this.ledger, wantActivity: options.wantActivity, onActivity: options.onActivity, maxLineBytes: options.maxLineBytes });
     // One index per set of roots, so two configurations sharing a state folder never mix.
     const roots = this.scanner.roots().map((r) => `${r.agent}=${r.root}`).join('\n');
-    this.indexFile = options.stateDir ? path.join(options.stateDir, `index-${createHash('sha1').update(roots).digest('hex').slice(0, 12)}.bin`) : undefined;
+    this.indexFile = options.stateDir ? path.join(options.stateDir, `index-${keyHash(roots).toString(16).padStart(13, '0')}.bin`) : undefined;
   }
 
   /** Loads the index (if any), reads what changed since, and saves the index. */

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hexDigest } from './digest';
 
 /**
  * A stable hash of a JSON-like value: object keys sorted, strings trimmed and their inner runs of
  * white space folded, so two tool calls that differ only in formatting hash equal.
  */
 export function stableHash(value: unknown): string {
-  return createHash('sha1').update(canonical(value)).digest('hex').slice(0, 16);
+  return hexDigest('sha1', canonical(value)).slice(0, 16);
 }
 
 function canonical(value: unknown): string {
@@ -30,5 +30,5 @@ export function errorHash(text: string): string {
     .replace(/\d+(\.\d+)?/g, '#')
     .replace(/\s+/g, ' ')
     .trim();
-  return createHash('sha1').update(normalised).digest('hex').slice(0, 16);
+  return hexDigest('sha1', normalised).slice(0, 16);
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scanJsonLines } from '../../scan/lines';
@@ -6,6 +5,7 @@ import { errorHash, stableHash } from '../../util/hash';
 import { tokenCount } from '../claude/claudeSource';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
+import { hexDigest } from '../../util/digest';
 
 /**
  * Gemini CLI: `<home>/.gemini/tmp/<project>/chats/`, where `<home>` is `GEMINI_CLI_HOME` when set
@@ -58,7 +58,7 @@ export const geminiLogSource: AgentSource = {
  */
 export function geminiProjectHashMatches(projectHash: string, folder: string, platform: string = process.platform): boolean {
   if (projectHash.length < 16) return false;
-  const hash = (p: string) => createHash('sha256').update(p).digest('hex');
+  const hash = (p: string) => hexDigest('sha256', p);
   const candidates = platform === 'win32' ? [folder, folder.toLowerCase()] : [folder];
   return candidates.some((c) => hash(c).startsWith(projectHash.toLowerCase()));
 }

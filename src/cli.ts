@@ -188,7 +188,9 @@ function toJson(s: SessionSummary) {
     cacheReadTokens: s.cacheReadTokens,
     reasoningOutputTokens: s.reasoningOutputTokens,
     totalTokens: s.totalTokens,
-    costUSD: s.costUSD,
+    // To the nano-dollar: sums of the same costs in another order (a cold scan adds requests, a
+    // warm start per-file totals) differ in the last bits of a double, and the output should not.
+    costUSD: s.costUSD === null ? null : Math.round(s.costUSD * 1e9) / 1e9,
     unpricedModels: s.unpricedModels,
     estimated: s.estimated,
   };

@@ -79,6 +79,49 @@ export function emptyTotals(): Totals {
   };
 }
 
+/**
+ * Empty totals for one model, built as one literal: objects spread from emptyTotals() and then
+ * extended take a slower shape, and summing into them cost more than the whole warm start's scan.
+ */
+export function emptyModelTotals(model: string): ModelTotals {
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheCreationTokens: 0,
+    cacheWrite5mTokens: 0,
+    cacheWrite1hTokens: 0,
+    cacheReadTokens: 0,
+    reasoningOutputTokens: 0,
+    totalTokens: 0,
+    costUSD: null,
+    requests: 0,
+    model,
+    priced: true,
+    estimated: false,
+  };
+}
+
+/** The same for a packed file's part (a model's totals in one file and session). */
+function emptyPart(model: string): PackedPart {
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheCreationTokens: 0,
+    cacheWrite5mTokens: 0,
+    cacheWrite1hTokens: 0,
+    cacheReadTokens: 0,
+    reasoningOutputTokens: 0,
+    totalTokens: 0,
+    costUSD: null,
+    requests: 0,
+    model,
+    priced: true,
+    estimated: false,
+    first: Infinity,
+    last: -Infinity,
+  };
+}
+
 /** Adds totals into running totals. */
 export function mergeTotals(into: Totals, from: Totals): void {
   into.inputTokens += from.inputTokens;
@@ -390,7 +433,7 @@ export class Ledger {
         let byModel = loose.get(r.sessionId);
         if (!byModel) loose.set(r.sessionId, (byModel = new Map()));
         part = byModel.get(r.model);
-        if (!part) byModel.set(r.model, (part = { ...emptyTotals(), model: r.model, priced: true, estimated: false, first: Infinity, last: -Infinity }));
+        if (!part) byModel.set(r.model, (part = emptyPart(r.model)));
         lastSession = r.sessionId;
       }
       addRecord(part, r);
@@ -497,7 +540,7 @@ export class Ledger {
         let bySession = parts.get(s);
         if (!bySession) parts.set(s, (bySession = new Map()));
         part = bySession.get(m);
-        if (!part) bySession.set(m, (part = { ...emptyTotals(), model: strings[m], priced: true, estimated: false, first: Infinity, last: -Infinity }));
+        if (!part) bySession.set(m, (part = emptyPart(strings[m])));
         lastS = s;
         lastM = m;
       }
@@ -675,7 +718,7 @@ function summarise(entry: SessionEntry): SessionSummary {
   for (const r of entry.records) {
     addRecord(totals, r);
     let m = byModel.get(r.model);
-    if (!m) byModel.set(r.model, (m = { ...emptyTotals(), model: r.model, priced: true }));
+    if (!m) byModel.set(r.model, (m = emptyModelTotals(r.model)));
     addRecord(m, r);
     // A known model can still be unpriced for a request (fast mode without fast rates).
     if (r.costUSD === null) m.priced = false;
@@ -687,7 +730,7 @@ function summarise(entry: SessionEntry): SessionSummary {
     for (const p of parts) {
       mergeTotals(totals, p);
       let m = byModel.get(p.model);
-      if (!m) byModel.set(p.model, (m = { ...emptyTotals(), model: p.model, priced: true }));
+      if (!m) byModel.set(p.model, (m = emptyModelTotals(p.model)));
       mergeTotals(m, p);
       if (!p.priced) m.priced = false;
       if (p.estimated) m.estimated = true;

@@ -123,6 +123,21 @@ describe('incremental scanner', () => {
     assert.equal(scratch.engine({ state: true, saveMinBytes: 1024 * 1024 }).start().bytesRead, 0, 'everything is in the new index');
   });
 
+  it('a copy no larger than the packed one from the same file leaves the file packed and the totals as they were', () => {
+    scratch.write(FILE, line(1, 5) + line(2, 50));
+    scratch.engine({ state: true }).start();
+    // Claude Code writes one line per content block of a response, each with the same ids and usage.
+    scratch.append(FILE, line(2, 50) + line(1, 3));
+    const warm = scratch.engine({ state: true });
+    warm.start();
+    assert.equal(total(warm), 1 + 5 + 2 + 50);
+    const [state] = warm.scanner.fileStates();
+    assert.ok(warm.ledger.packedBlock(state.id), 'still packed: nothing had to compete');
+    const cold = scratch.engine();
+    cold.start();
+    assert.deepEqual(warm.ledger.summaries(), cold.ledger.summaries());
+  });
+
   it('keeps the request keys of a file that grew while packed, so a later copy still replaces its record', () => {
     scratch.write(FILE, line(1) + line(2));
     scratch.engine({ state: true }).start();

@@ -233,6 +233,8 @@ interface PackedPart extends Totals {
 interface PackedFile {
   readonly block: PackedRecords;
   readonly sessions: SessionEntry[];
+  /** The block's request keys, once decoded. */
+  keys?: readonly string[];
 }
 
 /**
@@ -295,7 +297,11 @@ export class Ledger {
 
   add(record: UsageRecord, fileId: number, knownCost?: number | null): void {
     if (record.key && this.packed.size > 0) {
-      for (const owner of this.packedOwners(record.key)) this.unpack(owner);
+      const owners = this.packedOwners(record.key);
+      // Another copy from a file whose packed copy is at least as large changes nothing (the
+      // same file keeps its larger copy, ties its first): the file stays packed.
+      if (owners.includes(fileId) && this.packedCopyHolds(fileId, record)) return;
+      for (const owner of owners) this.unpack(owner);
     }
     const stored = this.store(record, fileId, knownCost);
     let fileRecords = this.byFile.get(fileId);
@@ -582,7 +588,27 @@ export class Ledger {
     const file = this.packed.get(fileId);
     if (!file) return;
     this.dropPacked(fileId);
-    this.addBlock(fileId, file.block);
+    this.addBlock(fileId, file.block, this.keysOf(file));
+  }
+
+  /** A packed file's request keys, decoded once. */
+  private keysOf(file: PackedFile): readonly string[] {
+    file.keys ??= segmentKeys(file.block.keys, file.block.count);
+    return file.keys;
+  }
+
+  /** Whether a packed file holds a copy of the record's request with at least its total. */
+  private packedCopyHolds(fileId: number, record: UsageRecord): boolean {
+    const file = this.packed.get(fileId);
+    if (!file) return false;
+    const { numbers, start, count } = file.block;
+    const hash = keyHash(record.key);
+    const total = record.inputTokens + record.outputTokens + record.cacheWrite5mTokens + record.cacheWrite1hTokens + record.cacheReadTokens;
+    for (let i = 0, at = start; i < count; i++, at += PACKED_FIELDS) {
+      if (numbers[at + 10] !== hash || this.keysOf(file)[i] !== record.key) continue;
+      return numbers[at + 3] + numbers[at + 4] + numbers[at + 5] + numbers[at + 6] + numbers[at + 7] >= total;
+    }
+    return false;
   }
 
   private dropPacked(fileId: number): void {
@@ -595,9 +621,8 @@ export class Ledger {
     }
   }
 
-  private addBlock(fileId: number, block: PackedRecords): void {
+  private addBlock(fileId: number, block: PackedRecords, keys: readonly string[]): void {
     const { numbers, strings } = block;
-    const keys = segmentKeys(block.keys, block.count);
     for (let i = 0, at = block.start; i < block.count; i++, at += PACKED_FIELDS) {
       const speed = numbers[at + 9];
       const cost = numbers[at + 11];

@@ -103,23 +103,11 @@ export function emptyModelTotals(model: string): ModelTotals {
 
 /** The same for a packed file's part (a model's totals in one file and session). */
 function emptyPart(model: string): PackedPart {
-  return {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheCreationTokens: 0,
-    cacheWrite5mTokens: 0,
-    cacheWrite1hTokens: 0,
-    cacheReadTokens: 0,
-    reasoningOutputTokens: 0,
-    totalTokens: 0,
-    costUSD: null,
-    requests: 0,
-    model,
-    priced: true,
-    estimated: false,
-    first: Infinity,
-    last: -Infinity,
-  };
+  // Properties added in one order after the literal: every part still shares one fast shape.
+  const part = emptyModelTotals(model) as PackedPart;
+  part.first = Infinity;
+  part.last = -Infinity;
+  return part;
 }
 
 /** Adds totals into running totals. */

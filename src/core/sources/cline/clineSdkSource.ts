@@ -4,7 +4,8 @@ import { errorHash, stableHash } from '../../util/hash';
 import { obj, readJson, str } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ActivityEvent, ParseSink } from '../types';
-import { clineSessionsDir, parseDocument, pricingProvider } from './clineSource';
+import { parseDocument } from '../document';
+import { clineSessionsDir, pricingProvider } from './clineSource';
 
 /**
  * Cline ≥ 4 (the SDK-based CLI, standalone hosts and VS Code extension) keeps one folder per session
@@ -127,7 +128,7 @@ class ClineSdkParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number): number {
-    const doc = parseDocument(buf, end, this.file, this.sink, isMessagesDocument, 'a session messages document');
+    const doc = parseDocument(buf.toString('utf8', 0, end), this.file, this.sink, isMessagesDocument, 'not a session messages document');
     if (!doc) return 0;
     this.sessionId = str(doc.sessionId) ?? this.folderId;
     const manifest = readManifest(path.join(path.dirname(this.file), `${this.folderId}.json`));

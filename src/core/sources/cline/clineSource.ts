@@ -7,6 +7,7 @@ import { parseJsonOrText, readJson, str } from '../../util/json';
 import { tokenCount } from '../claude/claudeSource';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { AgentId, ParseSink } from '../types';
+import { parseDocument } from '../document';
 
 /**
  * Cline and its forks Roo Code and Kilo Code, in any VS Code-family editor:
@@ -150,7 +151,7 @@ class ClineParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number): number {
-    const doc = parseDocument(buf, end, this.file, this.sink, Array.isArray, 'a message array');
+    const doc = parseDocument(buf.toString('utf8', 0, end), this.file, this.sink, Array.isArray, 'not a message array');
     if (!doc) return 0;
     this.cwd ??= taskCwd(this.product, this.file, this.taskId);
     const models = this.product === 'cline' ? modelUsage(path.join(path.dirname(this.file), 'task_metadata.json')) : [];
@@ -351,24 +352,4 @@ function taskCwd(product: Product, file: string, taskId: string): string | undef
   if (!Array.isArray(history)) return undefined;
   const entry = (history as Array<Record<string, unknown>>).find((h) => h?.id === taskId);
   return str(entry?.cwdOnTaskInitialization);
-}
-
-/**
- * The whole file as one JSON document of the expected shape; else undefined, the reason reported.
- * A document parser then returns 0, so the file's last good parse stays (a tool that rewrites in
- * place leaves a half-written file for a moment).
- */
-export function parseDocument<T>(buf: Buffer, end: number, file: string, sink: ParseSink, isShape: (doc: unknown) => doc is T, what: string): T | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(buf.toString('utf8', 0, end));
-  } catch {
-    sink.skip({ reason: 'malformed-json', file, offset: 0, detail: 'not a complete JSON document' });
-    return undefined;
-  }
-  if (!isShape(doc)) {
-    sink.skip({ reason: 'not-an-object', file, offset: 0, detail: `not ${what}` });
-    return undefined;
-  }
-  return doc;
 }

@@ -5,7 +5,8 @@ import { editorUserDirs } from '../cline/clineSource';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
 import { requestActivity, type RequestContext } from './activity';
-import { count, num, obj, str } from '../../util/json';
+import { count, isRecord, num, obj, str } from '../../util/json';
+import { parseDocument } from '../document';
 
 /**
  * GitHub Copilot Chat in VS Code-family editors. The editor itself (not the extension) stores each
@@ -185,18 +186,7 @@ class CopilotParser implements FileParser {
   }
 
   private document(text: string): Record<string, unknown> | undefined {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      this.sink.skip({ reason: 'malformed-json', file: this.file, offset: 0, detail: 'not a complete JSON document' });
-      return undefined;
-    }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      this.sink.skip({ reason: 'not-an-object', file: this.file, offset: 0, detail: 'not a session object' });
-      return undefined;
-    }
-    return doc as Record<string, unknown>;
+    return parseDocument(text, this.file, this.sink, isRecord, 'not a session object');
   }
 
   /** Rebuilds the session from its mutation log; a line that does not parse fails the whole read. */

@@ -6,6 +6,8 @@ import { tokenCount } from '../claude/claudeSource';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
 import { hexDigest } from '../../util/digest';
+import { parseDocument } from '../document';
+import { isRecord } from '../../util/json';
 
 /**
  * Gemini CLI: `<home>/.gemini/tmp/<project>/chats/`, where `<home>` is `GEMINI_CLI_HOME` when set
@@ -211,20 +213,10 @@ class GeminiDocumentParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number): number {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(buf.toString('utf8', 0, end));
-    } catch {
-      this.sink.skip({ reason: 'malformed-json', file: this.file, offset: 0, detail: 'not a complete JSON document' });
-      return 0;
-    }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !Array.isArray((doc as { messages?: unknown }).messages)) {
-      this.sink.skip({ reason: 'not-an-object', file: this.file, offset: 0, detail: 'no messages array' });
-      return 0;
-    }
-    const record = doc as Record<string, unknown>;
+    const record = parseDocument(buf.toString('utf8', 0, end), this.file, this.sink, isSessionDocument, 'no messages array');
+    if (!record) return 0;
     this.messages.metadata(record);
-    for (const m of record.messages as unknown[]) {
+    for (const m of record.messages) {
       if (typeof m === 'object' && m !== null && typeof (m as { id?: unknown }).id === 'string') this.messages.message(m as Record<string, unknown>, undefined);
     }
     return end;
@@ -297,4 +289,8 @@ function resultText(call: Record<string, unknown>): string {
   } catch {
     return '';
   }
+}
+
+function isSessionDocument(doc: unknown): doc is Record<string, unknown> & { messages: unknown[] } {
+  return isRecord(doc) && Array.isArray(doc.messages);
 }

@@ -6,7 +6,8 @@ import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../sourc
 import type { ParseSink } from '../types';
 import { isOpen, messageActivity, type ActivityMessage } from './activity';
 import { applyWal, SqliteReader, type SqlValue } from './sqliteReader';
-import { num, str } from '../../util/json';
+import { isRecord, num, str } from '../../util/json';
+import { parseDocument } from '../document';
 
 /**
  * OpenCode (sst/opencode, now anomalyco/opencode): `$XDG_DATA_HOME/opencode` (else
@@ -201,18 +202,8 @@ class StorageMessageParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number): number {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(buf.toString('utf8', 0, end));
-    } catch {
-      this.sink.skip({ reason: 'malformed-json', file: this.file, offset: 0, detail: 'not a complete JSON document' });
-      return 0;
-    }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      this.sink.skip({ reason: 'not-an-object', file: this.file, offset: 0, detail: 'not a message object' });
-      return 0;
-    }
-    const info = doc as Record<string, unknown>;
+    const info = parseDocument(buf.toString('utf8', 0, end), this.file, this.sink, isRecord, 'not a message object');
+    if (!info) return 0;
     const storage = path.dirname(path.dirname(path.dirname(this.file)));
     const sessionId = str(info.sessionID) ?? path.basename(path.dirname(this.file));
     const messageId = str(info.id) ?? path.basename(this.file, '.json');

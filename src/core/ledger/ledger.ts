@@ -80,30 +80,16 @@ export function emptyTotals(): Totals {
 }
 
 /**
- * Empty totals for one model, built as one literal: objects spread from emptyTotals() and then
- * extended take a slower shape, and summing into them cost more than the whole warm start's scan.
+ * Empty totals for one model. Properties are added to the emptyTotals() literal one by one, so
+ * every such object shares one fast shape; spreading emptyTotals() into a new literal instead gave
+ * a slower one, and summing into them cost more than a warm start's whole scan.
  */
 export function emptyModelTotals(model: string): ModelTotals {
-  return {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheCreationTokens: 0,
-    cacheWrite5mTokens: 0,
-    cacheWrite1hTokens: 0,
-    cacheReadTokens: 0,
-    reasoningOutputTokens: 0,
-    totalTokens: 0,
-    costUSD: null,
-    requests: 0,
-    model,
-    priced: true,
-    estimated: false,
-  };
+  return Object.assign(emptyTotals(), { model, priced: true, estimated: false });
 }
 
 /** The same for a packed file's part (a model's totals in one file and session). */
 function emptyPart(model: string): PackedPart {
-  // Properties added in one order after the literal: every part still shares one fast shape.
   const part = emptyModelTotals(model) as PackedPart;
   part.first = Infinity;
   part.last = -Infinity;

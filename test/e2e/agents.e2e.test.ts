@@ -7,9 +7,8 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { findAgents, runClaude, runCodex, type AgentRun } from './agents';
+import { type AgentRun, findAgents, runClaude, runCodex, scratchPerTest } from './agents';
 import {
   startModelServer, sumAnthropic, sumOpenAI,
   type ModelServer, type RecordedRequest, type ScenarioName,
@@ -72,38 +71,27 @@ const main = (s: ModelServer): RecordedRequest[] => s.requests.filter((r) => r.r
 
 describe('real agent CLIs against the scripted model server', function () {
   this.timeout(TEST_TIMEOUT_MS);
-  let root: string;
-  let server: ModelServer | undefined;
+  const scratch = scratchPerTest<ModelServer>('agent-meter-e2e-');
 
   before(() => {
     findAgents(); // fail at once, with the setup instruction, when the CLIs are missing
   });
 
-  beforeEach(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-e2e-'));
-  });
-
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    if (!process.env.AGENT_METER_KEEP_TEMP) fs.rmSync(root, { recursive: true, force: true });
-  });
-
   async function claude(scenario: ScenarioName, prompt: string): Promise<{ run: AgentRun; workspace: string }> {
-    server = await startModelServer({ scenario });
-    const workspace = path.join(root, 'workspace');
+    scratch.server = await startModelServer({ scenario });
+    const workspace = path.join(scratch.root, 'workspace');
     fs.mkdirSync(workspace);
-    const run = await runClaude({ cwd: workspace, home: path.join(root, 'home'), serverUrl: server.url, prompt });
+    const run = await runClaude({ cwd: workspace, home: path.join(scratch.root, 'home'), serverUrl: scratch.server.url, prompt });
     assert.equal(run.timedOut, false, `claude timed out:\n${run.stderr}`);
     assert.equal(run.code, 0, `claude exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
     return { run, workspace };
   }
 
   async function codex(scenario: ScenarioName, prompt: string): Promise<{ run: AgentRun; workspace: string }> {
-    server = await startModelServer({ scenario });
-    const workspace = path.join(root, 'workspace');
+    scratch.server = await startModelServer({ scenario });
+    const workspace = path.join(scratch.root, 'workspace');
     fs.mkdirSync(workspace);
-    const run = await runCodex({ cwd: workspace, codexHome: path.join(root, 'codex'), serverUrl: server.url, prompt });
+    const run = await runCodex({ cwd: workspace, codexHome: path.join(scratch.root, 'codex'), serverUrl: scratch.server.url, prompt });
     assert.equal(run.timedOut, false, `codex timed out:\n${run.stderr}`);
     assert.equal(run.code, 0, `codex exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
     return { run, workspace };
@@ -154,8 +142,8 @@ describe('real agent CLIs against the scripted model server', function () {
     assert.equal(run.logFiles.length, 1, `log files: ${run.logFiles.join(', ')}`);
     const [log] = run.logFiles;
     assert.match(log, /\/home\/\.claude\/projects\/[^/]+\/[0-9a-f-]{36}\.jsonl$/);
-    assert.equal(main(server!).length, 2, 'one tool call, one final answer');
-    const byId = assertClaudeLogMatches(log, server!);
+    assert.equal(main(scratch.server!).length, 2, 'one tool call, one final answer');
+    const byId = assertClaudeLogMatches(log, scratch.server!);
     // The tool-call reply has a text block and a tool_use block: two lines, one message id.
     assert.ok(claudeAssistants(log).length > byId.size, 'streamed duplicates are present');
     assert.equal(run.stdout.trim(), 'Done.');
@@ -163,8 +151,8 @@ describe('real agent CLIs against the scripted model server', function () {
 
   it('Claude Code, runaway: 8 identical tool calls, each logged once with its own usage', async () => {
     const { run } = await claude('runaway', 'List the files.');
-    assert.equal(main(server!).length, 9);
-    const byId = assertClaudeLogMatches(run.logFiles[0], server!);
+    assert.equal(main(scratch.server!).length, 9);
+    const byId = assertClaudeLogMatches(run.logFiles[0], scratch.server!);
     const calls = [...byId.values()].flatMap((r) => r.message.content.filter((c) => c.type === 'tool_use'));
     assert.equal(calls.length, 8);
     assert.ok(calls.every((c) => c.name === 'Bash' && JSON.stringify(c.input) === JSON.stringify(calls[0].input)));
@@ -172,8 +160,8 @@ describe('real agent CLIs against the scripted model server', function () {
 
   it('Claude Code, errorLoop: a failing command 6 times, then the final answer', async () => {
     const { run } = await claude('errorLoop', 'Show does-not-exist.txt.');
-    assert.equal(main(server!).length, 7);
-    assertClaudeLogMatches(run.logFiles[0], server!);
+    assert.equal(main(scratch.server!).length, 7);
+    assertClaudeLogMatches(run.logFiles[0], scratch.server!);
     // Only `user` lines: Claude Code 2.1.330 also copies each request into an `api-request-blob` line.
     const errors = readJsonl(run.logFiles[0]).filter(
       (r) => r.type === 'user' && JSON.stringify(r.message ?? '').includes('"is_error":true'),
@@ -183,7 +171,7 @@ describe('real agent CLIs against the scripted model server', function () {
 
   it('Claude Code, largeContext: logs input above 200k tokens per reply', async () => {
     const { run } = await claude('largeContext', 'Create hello.txt containing hi.');
-    const byId = assertClaudeLogMatches(run.logFiles[0], server!);
+    const byId = assertClaudeLogMatches(run.logFiles[0], scratch.server!);
     for (const rec of byId.values()) {
       const u = rec.message.usage;
       assert.ok(u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens > 200_000);
@@ -196,7 +184,7 @@ describe('real agent CLIs against the scripted model server', function () {
     assert.equal(run.logFiles.length, 1, `log files: ${run.logFiles.join(', ')}`);
     const [log] = run.logFiles;
     assert.match(log, /\/codex\/sessions\/\d{4}\/\d{2}\/\d{2}\/rollout-[^/]+\.jsonl$/);
-    const replies = main(server!);
+    const replies = main(scratch.server!);
     assert.equal(replies.length, 2);
     assert.equal(replies[0].reply?.kind, 'tool');
     assertCodexLogMatches(log, replies);
@@ -204,28 +192,28 @@ describe('real agent CLIs against the scripted model server', function () {
 
   it('Codex, runaway: 8 identical tool calls, one token_count per reply', async () => {
     const { run } = await codex('runaway', 'List the files.');
-    const replies = main(server!);
+    const replies = main(scratch.server!);
     assert.equal(replies.length, 9);
     assertCodexLogMatches(run.logFiles[0], replies);
   });
 
   it('the maxRequests bound ends an endless tool loop with a final answer', async () => {
-    server = await startModelServer({
+    scratch.server = await startModelServer({
       scenario: { name: 'endless', steps: Array.from({ length: 1000 }, () => ({ kind: 'tool' as const, command: 'true' })) },
       maxRequests: 5,
     });
-    const workspace = path.join(root, 'workspace');
+    const workspace = path.join(scratch.root, 'workspace');
     fs.mkdirSync(workspace);
-    const run = await runClaude({ cwd: workspace, home: path.join(root, 'home'), serverUrl: server.url, prompt: 'Loop.' });
+    const run = await runClaude({ cwd: workspace, home: path.join(scratch.root, 'home'), serverUrl: scratch.server.url, prompt: 'Loop.' });
     assert.equal(run.code, 0, run.stderr);
-    const replies = main(server);
+    const replies = main(scratch.server);
     assert.equal(replies.length, 6, '5 tool calls, then the bound forces a final answer');
     assert.deepEqual(replies.map((r) => r.reply?.kind), ['tool', 'tool', 'tool', 'tool', 'tool', 'text']);
   });
 
   it('Claude Code, idle: the scripted delay shows as a gap between replies', async () => {
     const { run } = await claude('idle', 'Create hello.txt containing hi.');
-    assertClaudeLogMatches(run.logFiles[0], server!);
+    assertClaudeLogMatches(run.logFiles[0], scratch.server!);
     assert.ok(run.durationMs >= 2 * 3000, `took ${run.durationMs} ms`);
   });
 });

@@ -187,3 +187,21 @@ function listJsonl(dir: string, since: number, keep: (file: string) => boolean):
   walk(dir);
   return out.sort();
 }
+
+/**
+ * The per-test scratch of an end-to-end suite (call it inside `describe`): before each test a new
+ * temp folder in `root`; after it, the test's `server`, if it started one, is closed and the folder
+ * removed (AGENT_METER_KEEP_TEMP=1 keeps it for a look).
+ */
+export function scratchPerTest<S extends { close(): Promise<void> }>(prefix: string): { root: string; server: S | undefined } {
+  const scratch: { root: string; server: S | undefined } = { root: '', server: undefined };
+  beforeEach(() => {
+    scratch.root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    await scratch.server?.close();
+    scratch.server = undefined;
+    if (scratch.root && !process.env.AGENT_METER_KEEP_TEMP) fs.rmSync(scratch.root, { recursive: true, force: true });
+  });
+  return scratch;
+}

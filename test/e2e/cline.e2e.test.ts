@@ -37,7 +37,7 @@ import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
 import type { ActivityEvent } from '../../src/core/sources/types';
-import { spawnBounded } from './agents';
+import { scratchPerTest, spawnBounded } from './agents';
 import { startChatServer, sumChat, type ChatRecordedRequest, type ChatServer, type ChatStep } from './chatServer';
 
 const PROVIDER = 'openai-compatible';
@@ -130,21 +130,10 @@ function readSession(dataDir: string, id: string) {
 
 describe('the real Cline CLI against the scripted Chat Completions server', function () {
   this.timeout(2 * RUN_TIMEOUT_MS + 30_000);
-  let root: string;
-  let server: ChatServer | undefined;
+  const scratch = scratchPerTest<ChatServer>('agent-meter-cline-e2e-');
 
   before(() => {
     findCline(); // fail at once, with the setup instruction, when the CLI is missing
-  });
-
-  beforeEach(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-cline-e2e-'));
-  });
-
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    if (root && !process.env.AGENT_METER_KEEP_TEMP) fs.rmSync(root, { recursive: true, force: true });
   });
 
   /** A yolo run: create the file, read it back, submit. A plain run: create the file, then a text. */
@@ -161,25 +150,25 @@ describe('the real Cline CLI against the scripted Chat Completions server', func
   async function runOnce(home: string, workspace: string, yolo: boolean) {
     fs.mkdirSync(home, { recursive: true });
     fs.mkdirSync(workspace, { recursive: true });
-    await server?.close();
+    await scratch.server?.close();
     // 8 requests: the scenario needs at most 3; a runaway loop stops at once (Cline retries a 429).
-    server = await startChatServer({ steps: script(workspace, yolo), finalText: 'Created hello.txt.', maxRequests: 8 });
+    scratch.server = await startChatServer({ steps: script(workspace, yolo), finalText: 'Created hello.txt.', maxRequests: 8 });
     const before = new Set(fs.existsSync(path.join(clineDataDirOf(home), 'sessions')) ? fs.readdirSync(path.join(clineDataDirOf(home), 'sessions')) : []);
-    const run = await runCline({ cwd: workspace, home, serverUrl: server.url, prompt: 'Create hello.txt containing hi.', yolo });
-    const context = `\nrequests:\n${describeRequests(server)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-4000)}`;
+    const run = await runCline({ cwd: workspace, home, serverUrl: scratch.server.url, prompt: 'Create hello.txt containing hi.', yolo });
+    const context = `\nrequests:\n${describeRequests(scratch.server)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-4000)}`;
     if (process.env.AGENT_METER_E2E_VERBOSE) console.log(context);
     assert.equal(run.timedOut, false, `the CLI hung${context}`);
     assert.equal(run.code, 0, `cline exited ${run.code}${context}`);
     // The group was killed on exit; a detached hub daemon would escape that and keep running here.
-    let left = processesIn(root);
+    let left = processesIn(scratch.root);
     for (let i = 0; i < 20 && left.length > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      left = processesIn(root);
+      left = processesIn(scratch.root);
     }
     assert.deepEqual(left, [], 'no process (hub daemon, tool) outlives the run');
     const created = fs.readdirSync(path.join(clineDataDirOf(home), 'sessions')).filter((id) => !before.has(id));
     assert.equal(created.length, 1, `one session folder per run: ${created.join(', ')}`);
-    return { run, context, sessionId: created[0], requests: [...server.requests] };
+    return { run, context, sessionId: created[0], requests: [...scratch.server.requests] };
   }
 
   function scan(home: string) {
@@ -216,8 +205,8 @@ describe('the real Cline CLI against the scripted Chat Completions server', func
   }
 
   it('--yolo: run_commands, read_files, submit_and_exit — counted exactly from <id>.messages.json', async () => {
-    const home = path.join(root, 'home');
-    const workspace = path.join(root, 'workspace');
+    const home = path.join(scratch.root, 'home');
+    const workspace = path.join(scratch.root, 'workspace');
     const r = await runOnce(home, workspace, true);
     assert.equal(fs.readFileSync(path.join(workspace, 'hello.txt'), 'utf8').trim(), 'hi', 'the tool call ran');
     const main = r.requests.filter((q) => q.role === 'main');
@@ -274,9 +263,9 @@ describe('the real Cline CLI against the scripted Chat Completions server', func
   });
 
   it('two runs in one data folder (--yolo, then plain act mode): two sessions, each counted exactly, none twice', async () => {
-    const home = path.join(root, 'home');
-    const a = path.join(root, 'workspace-a');
-    const b = path.join(root, 'workspace-b');
+    const home = path.join(scratch.root, 'home');
+    const a = path.join(scratch.root, 'workspace-a');
+    const b = path.join(scratch.root, 'workspace-b');
     const first = await runOnce(home, a, true);
     const second = await runOnce(home, b, false);
     const secondMain = second.requests.filter((q) => q.role === 'main');

@@ -19,7 +19,7 @@
  * Needs scripts/setup/gemini.sh; fails with that instruction when the CLI is missing.
  */
 import * as assert from 'node:assert/strict';
-import { spawnBounded } from './agents';
+import { scratchPerTest, spawnBounded } from './agents';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -143,31 +143,20 @@ function describeRequests(s: GeminiServer): string {
 
 describe('the real Gemini CLI against the scripted Gemini API server', function () {
   this.timeout(RUN_TIMEOUT_MS + 30_000);
-  let root: string;
-  let server: GeminiServer | undefined;
+  const scratch = scratchPerTest<GeminiServer>('agent-meter-gemini-e2e-');
 
   before(() => {
     findGemini(); // fail at once, with the setup instruction, when the CLI is missing
   });
 
-  beforeEach(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-gemini-e2e-'));
-  });
-
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    if (root && !process.env.AGENT_METER_KEEP_TEMP) fs.rmSync(root, { recursive: true, force: true });
-  });
-
   async function runScenario(scenario: GeminiScenarioName, prompt: string, model?: string | null) {
-    const home = path.join(root, 'home');
-    const workspace = path.join(root, 'workspace');
+    const home = path.join(scratch.root, 'home');
+    const workspace = path.join(scratch.root, 'workspace');
     fs.mkdirSync(home, { recursive: true });
     fs.mkdirSync(workspace, { recursive: true });
-    server = await startGeminiServer({ scenario });
-    const run = await runGemini({ cwd: workspace, home, serverUrl: server.url, prompt, model });
-    const context = `\nrequests:\n${describeRequests(server)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-4000)}`;
+    scratch.server = await startGeminiServer({ scenario });
+    const run = await runGemini({ cwd: workspace, home, serverUrl: scratch.server.url, prompt, model });
+    const context = `\nrequests:\n${describeRequests(scratch.server)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-4000)}`;
     if (process.env.AGENT_METER_E2E_VERBOSE) console.log(context, '\nlogs:', run.logFiles);
     assert.equal(run.timedOut, false, `the CLI hung${context}`);
     assert.equal(run.code, 0, `gemini exited ${run.code}${context}`);
@@ -206,7 +195,7 @@ describe('the real Gemini CLI against the scripted Gemini API server', function 
   it('normal: one shell tool call that creates a file, then a final text — counted exactly', async () => {
     const r = await runScenario('normal', 'Create hello.txt containing hi.');
     assert.equal(fs.readFileSync(path.join(r.workspace, 'hello.txt'), 'utf8').trim(), 'hi', 'the tool call ran');
-    const main = byRole(server!, 'main');
+    const main = byRole(scratch.server!, 'main');
     assert.deepEqual(main.map((m) => m.reply?.kind), ['tool', 'text'], r.context);
     assert.equal(r.run.logFiles.length, 1, `one chat log: ${r.run.logFiles.join(', ')}`);
     assert.match(r.run.logFiles[0], /[\\/]\.gemini[\\/]tmp[\\/]workspace[\\/]chats[\\/]session-[^\\/]+\.jsonl$/);
@@ -237,7 +226,7 @@ describe('the real Gemini CLI against the scripted Gemini API server', function 
 
   it('runaway: the same shell call repeated until the CLI detects a loop — every logged turn counted, the blind spot measured', async () => {
     const r = await runScenario('runaway', 'List the files, again and again.');
-    const main = byRole(server!, 'main');
+    const main = byRole(scratch.server!, 'main');
     assert.ok(main.every((m) => m.reply?.kind === 'tool'), `every loop turn was answered with the call${r.context}`);
     assert.equal(r.run.logFiles.length, 1, `one chat log: ${r.run.logFiles.join(', ')}`);
     assert.equal(r.stats.skips.length, 0, JSON.stringify(r.stats.skips));
@@ -280,8 +269,8 @@ describe('the real Gemini CLI against the scripted Gemini API server', function 
 
   it("auto routing (no --model): the router's classifier call is billed but never logged", async () => {
     const r = await runScenario('normal', 'Create hello.txt containing hi.', null);
-    const main = byRole(server!, 'main');
-    const side = byRole(server!, 'side');
+    const main = byRole(scratch.server!, 'main');
+    const side = byRole(scratch.server!, 'side');
     assert.deepEqual(main.map((m) => m.reply?.kind), ['tool', 'text'], r.context);
     // Before the first loop turn of a prompt, gemini-cli's model router asks a small model (a
     // non-streamed generateContent with a JSON schema) how complex the request is.

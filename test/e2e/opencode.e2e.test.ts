@@ -29,7 +29,7 @@ import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
 import { opencodeDbSource } from '../../src/core/sources/opencode/opencodeSource';
 import type { UsageRecord } from '../../src/core/sources/types';
-import { spawnBounded } from './agents';
+import { scratchPerTest, spawnBounded } from './agents';
 import { startChatServer, sumChat, type ChatRecordedRequest, type ChatServer } from './chatServer';
 
 const PROVIDER = 'scripted';
@@ -117,37 +117,26 @@ function readDb(dataDir: string, file: string): UsageRecord[] {
 
 describe('the real OpenCode CLI against the scripted Chat Completions server', function () {
   this.timeout(2 * RUN_TIMEOUT_MS + 30_000);
-  let root: string;
-  let server: ChatServer | undefined;
+  const scratch = scratchPerTest<ChatServer>('agent-meter-opencode-e2e-');
 
   before(() => {
     findOpencode(); // fail at once, with the setup instruction, when the CLI is missing
   });
 
-  beforeEach(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-opencode-e2e-'));
-  });
-
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    if (root && !process.env.AGENT_METER_KEEP_TEMP) fs.rmSync(root, { recursive: true, force: true });
-  });
-
   async function runOnce(home: string, workspace: string, prompt: string) {
     fs.mkdirSync(home, { recursive: true });
     fs.mkdirSync(workspace, { recursive: true });
-    await server?.close();
-    server = await startChatServer({
+    await scratch.server?.close();
+    scratch.server = await startChatServer({
       steps: [{ kind: 'tool', name: 'bash', args: { command: 'echo hi > hello.txt', description: 'Create hello.txt' } }],
       finalText: 'Created hello.txt.',
     });
-    const run = await runOpencode({ cwd: workspace, home, serverUrl: server.url, prompt });
-    const context = `\nrequests:\n${describeRequests(server)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-4000)}`;
+    const run = await runOpencode({ cwd: workspace, home, serverUrl: scratch.server.url, prompt });
+    const context = `\nrequests:\n${describeRequests(scratch.server)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-4000)}`;
     if (process.env.AGENT_METER_E2E_VERBOSE) console.log(context);
     assert.equal(run.timedOut, false, `the CLI hung${context}`);
     assert.equal(run.code, 0, `opencode exited ${run.code}${context}`);
-    return { run, context, requests: [...server.requests] };
+    return { run, context, requests: [...scratch.server.requests] };
   }
 
   function scan(home: string) {
@@ -176,8 +165,8 @@ describe('the real OpenCode CLI against the scripted Chat Completions server', f
   }
 
   it('one bash tool call that creates a file, then a final text — counted exactly from opencode.db', async () => {
-    const home = path.join(root, 'home');
-    const workspace = path.join(root, 'workspace');
+    const home = path.join(scratch.root, 'home');
+    const workspace = path.join(scratch.root, 'workspace');
     const r = await runOnce(home, workspace, 'Create hello.txt containing hi.');
     assert.equal(fs.readFileSync(path.join(workspace, 'hello.txt'), 'utf8').trim(), 'hi', 'the tool call ran');
     const main = r.requests.filter((q) => q.role === 'main');
@@ -212,9 +201,9 @@ describe('the real OpenCode CLI against the scripted Chat Completions server', f
   });
 
   it('two runs in one data folder: two sessions, each counted exactly, none twice', async () => {
-    const home = path.join(root, 'home');
-    const a = path.join(root, 'workspace-a');
-    const b = path.join(root, 'workspace-b');
+    const home = path.join(scratch.root, 'home');
+    const a = path.join(scratch.root, 'workspace-a');
+    const b = path.join(scratch.root, 'workspace-b');
     const first = await runOnce(home, a, 'Create hello.txt containing hi.');
     const second = await runOnce(home, b, 'Create hello.txt containing hi.');
     const { stats, sessions } = scan(home);

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { json, listenLoopback } from './loopback';
 
 export type GeminiScenarioName = 'normal' | 'runaway';
 
@@ -250,21 +250,7 @@ export async function startGeminiServer(opts: GeminiServerOptions): Promise<Gemi
     return [{ text }];
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenLoopback(server)), requests };
 }
 
 function declaredFunctions(b: Record<string, unknown>): string[] {
@@ -301,7 +287,3 @@ function fillSchema(schema: unknown, name: string, depth = 0): unknown {
   }
 }
 
-function json(res: http.ServerResponse, status: number, data: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(data));
-}

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { json, listenLoopback } from './loopback';
 
 export type ScenarioName = 'normal' | 'runaway' | 'errorLoop' | 'idle' | 'largeContext';
 
@@ -387,23 +387,10 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     res.end();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenLoopback(server, () => {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+  })), requests };
 }
 
 function stepAt(script: Scenario, turn: number): Step | undefined {
@@ -445,11 +432,6 @@ function sideText(b: Record<string, unknown>): string {
 
 function messageItem(id: string, text: string): Record<string, unknown> {
   return { type: 'message', id, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] };
-}
-
-function json(res: http.ServerResponse, status: number, data: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(data));
 }
 
 function pad(n: number): string {

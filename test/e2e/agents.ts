@@ -23,14 +23,21 @@ export interface AgentRun {
   durationMs: number;
 }
 
-/** Where the setup script puts the CLIs; the same default as scripts/setup/*.sh. */
-export function agentsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.AGENT_METER_CACHE ?? path.join(os.homedir(), '.cache', 'agent-meter'), 'agents');
+/** Where scripts/setup/<name>.sh installs its CLIs (the same default as the scripts). */
+export function cliCacheDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.AGENT_METER_CACHE ?? path.join(os.homedir(), '.cache', 'agent-meter'), name);
+}
+
+/** The CLI scripts/setup/<name>.sh installs, or an error that says to run that script. */
+export function findCachedCli(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const bin = path.join(cliCacheDir(name, env), 'node_modules', '.bin', name);
+  if (!fs.existsSync(bin)) throw new Error(`${name} CLI not installed (${bin} missing): run scripts/setup/${name}.sh`);
+  return bin;
 }
 
 /** Paths of the installed CLIs, or an error that says how to install them. */
 export function findAgents(env: NodeJS.ProcessEnv = process.env): AgentPaths {
-  const bin = path.join(agentsCacheDir(env), 'node_modules', '.bin');
+  const bin = path.join(cliCacheDir('agents', env), 'node_modules', '.bin');
   const paths = { claude: path.join(bin, 'claude'), codex: path.join(bin, 'codex') };
   const missing = Object.values(paths).filter((p) => !fs.existsSync(p));
   if (missing.length) {

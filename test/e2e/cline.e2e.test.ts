@@ -37,7 +37,7 @@ import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
 import type { ActivityEvent } from '../../src/core/sources/types';
-import { scratchPerTest, spawnBounded } from './agents';
+import { findCachedCli, scratchPerTest, spawnBounded } from './agents';
 import { startChatServer, sumChat, type ChatRecordedRequest, type ChatServer, type ChatStep } from './chatServer';
 
 const PROVIDER = 'openai-compatible';
@@ -45,15 +45,9 @@ const MODEL = 'scripted-model';
 /** 90 s per CLI run: a scripted task finishes in about 3 s; the bound only stops a hung CLI. */
 const RUN_TIMEOUT_MS = 90_000;
 
-export function clineCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.AGENT_METER_CACHE ?? path.join(os.homedir(), '.cache', 'agent-meter'), 'cline');
-}
-
-/** The installed CLI, or an error that says how to install it. */
+/** The installed CLI (scripts/setup/cline.sh), or an error that says to run that script. */
 export function findCline(env: NodeJS.ProcessEnv = process.env): string {
-  const bin = path.join(clineCacheDir(env), 'node_modules', '.bin', 'cline');
-  if (!fs.existsSync(bin)) throw new Error(`cline CLI not installed (${bin} missing): run scripts/setup/cline.sh`);
-  return bin;
+  return findCachedCli('cline', env);
 }
 
 /** Cline's data folder in the scratch home (`$CLINE_DIR/data`). */

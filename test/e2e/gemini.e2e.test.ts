@@ -19,7 +19,7 @@
  * Needs scripts/setup/gemini.sh; fails with that instruction when the CLI is missing.
  */
 import * as assert from 'node:assert/strict';
-import { scratchPerTest, spawnBounded } from './agents';
+import { type AgentRun, findCachedCli, scratchPerTest, spawnBounded } from './agents';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,25 +38,9 @@ const RUN_TIMEOUT_MS = 60_000;
 /** gemini-cli's TOOL_CALL_LOOP_THRESHOLD: the 5th identical call in a row is a loop. */
 const LOOP_THRESHOLD = 5;
 
-export function geminiCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.AGENT_METER_CACHE ?? path.join(os.homedir(), '.cache', 'agent-meter'), 'gemini');
-}
-
-/** The installed CLI, or an error that says how to install it. */
+/** The installed CLI (scripts/setup/gemini.sh), or an error that says to run that script. */
 export function findGemini(env: NodeJS.ProcessEnv = process.env): string {
-  const bin = path.join(geminiCacheDir(env), 'node_modules', '.bin', 'gemini');
-  if (!fs.existsSync(bin)) throw new Error(`gemini CLI not installed (${bin} missing): run scripts/setup/gemini.sh`);
-  return bin;
-}
-
-export interface GeminiRun {
-  code: number | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-  /** Chat logs under `<home>/.gemini/tmp` (absolute paths, sorted). */
-  logFiles: string[];
-  durationMs: number;
+  return findCachedCli('gemini', env);
 }
 
 export interface GeminiRunOptions {
@@ -81,7 +65,7 @@ export function geminiSettings(): Record<string, unknown> {
   };
 }
 
-export async function runGemini(o: GeminiRunOptions): Promise<GeminiRun> {
+export async function runGemini(o: GeminiRunOptions): Promise<AgentRun> {
   const gemini = findGemini();
   const dotGemini = path.join(o.home, '.gemini');
   fs.mkdirSync(dotGemini, { recursive: true });

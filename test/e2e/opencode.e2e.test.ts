@@ -29,7 +29,7 @@ import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
 import { opencodeDbSource } from '../../src/core/sources/opencode/opencodeSource';
 import type { UsageRecord } from '../../src/core/sources/types';
-import { scratchPerTest, spawnBounded } from './agents';
+import { findCachedCli, scratchPerTest, spawnBounded } from './agents';
 import { startChatServer, sumChat, type ChatRecordedRequest, type ChatServer } from './chatServer';
 
 const PROVIDER = 'scripted';
@@ -37,15 +37,9 @@ const MODEL = 'scripted-model';
 /** 90 s per CLI run: a scripted task finishes in about 5 s; the bound only stops a hung CLI. */
 const RUN_TIMEOUT_MS = 90_000;
 
-export function opencodeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.AGENT_METER_CACHE ?? path.join(os.homedir(), '.cache', 'agent-meter'), 'opencode');
-}
-
-/** The installed CLI, or an error that says how to install it. */
+/** The installed CLI (scripts/setup/opencode.sh), or an error that says to run that script. */
 export function findOpencode(env: NodeJS.ProcessEnv = process.env): string {
-  const bin = path.join(opencodeCacheDir(env), 'node_modules', '.bin', 'opencode');
-  if (!fs.existsSync(bin)) throw new Error(`opencode CLI not installed (${bin} missing): run scripts/setup/opencode.sh`);
-  return bin;
+  return findCachedCli('opencode', env);
 }
 
 /** The scratch home's XDG folders (OpenCode's data, config, state and cache all follow them). */

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Engine } from './core/engine';
-import { addRecord, emptyTotals, type SessionSummary } from './core/ledger/ledger';
+import { addRecord, emptyTotals, mergeTotals, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
 import type { AgentId, Skip } from './core/sources/types';
@@ -214,12 +214,7 @@ function table(sessions: SessionSummary[], info: { source: string; date: string 
   const all = emptyTotals();
   let unpriced = false;
   for (const s of sessions) {
-    all.inputTokens += s.inputTokens;
-    all.outputTokens += s.outputTokens;
-    all.cacheCreationTokens += s.cacheCreationTokens;
-    all.cacheReadTokens += s.cacheReadTokens;
-    all.totalTokens += s.totalTokens;
-    if (s.costUSD !== null) all.costUSD = (all.costUSD ?? 0) + s.costUSD;
+    mergeTotals(all, s);
     if (s.unpricedModels.length) unpriced = true;
   }
   rows.push(['Total', `${sessions.length} sessions`, '', '', grouped(all.inputTokens), grouped(all.outputTokens), grouped(all.cacheCreationTokens), grouped(all.cacheReadTokens), compactTokens(all.totalTokens), dollars(all.costUSD) + (unpriced ? ' + unpriced' : '')]);

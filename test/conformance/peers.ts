@@ -6,23 +6,17 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Truth, TruthSession } from '../gen/generator';
+import type { SessionTokens, Truth, TruthSession } from '../gen/generator';
 
 export const TOKEN_FIELDS = ['inputTokens', 'outputTokens', 'cacheCreationTokens', 'cacheReadTokens', 'totalTokens'] as const;
 export type TokenField = (typeof TOKEN_FIELDS)[number];
 
-export interface PeerSession {
+export interface PeerSession extends SessionTokens {
   agent: 'claude-code' | 'codex';
   /** Normalized id: Claude session UUID / Codex thread UUID. */
   sessionId: string;
   /** The identifier as the peer printed it. */
   rawId: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  reasoningOutputTokens: number;
-  totalTokens: number;
   costUSD: number;
   models: string[];
   lastActivity?: string;
@@ -101,16 +95,10 @@ interface CcClaudeSession {
   firstActivity?: string;
   lastActivity?: string;
 }
-interface CcCodexSession {
+interface CcCodexSession extends SessionTokens {
   sessionId: string;
   sessionFile?: string;
   directory?: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  reasoningOutputTokens: number;
-  totalTokens: number;
   costUSD: number;
   models: Record<string, unknown>;
   lastActivity?: string;
@@ -164,19 +152,13 @@ export function mapCcusage(claude: unknown, codex: unknown): PeerSession[] {
   return out;
 }
 
-export interface AgentMeterSession {
+export interface AgentMeterSession extends SessionTokens {
   agent: 'claude-code' | 'codex';
   sessionId: string;
   cwd: string;
   firstActivity: string;
   lastActivity: string;
   models: string[];
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  reasoningOutputTokens: number;
-  totalTokens: number;
   costUSD: number;
   unpricedModels: string[];
 }

@@ -52,7 +52,17 @@ export interface ModelBucket {
   reasoningOutputTokens: number;
 }
 
-export interface TruthSession {
+/** A session's token totals, in ccusage's field meanings (every peer reports these). */
+export interface SessionTokens {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  reasoningOutputTokens: number;
+  totalTokens: number;
+}
+
+export interface TruthSession extends SessionTokens {
   agent: Agent;
   sessionId: string;
   cwd: string;
@@ -60,12 +70,6 @@ export interface TruthSession {
   firstActivity: string;
   lastActivity: string;
   models: string[];
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  reasoningOutputTokens: number;
-  totalTokens: number;
   /** Per model x speed x long-context bucket, enough to compute cost. */
   breakdown: ModelBucket[];
   /** Files (relative to outDir) that hold records of this session. */

@@ -271,10 +271,11 @@ export class Ledger {
 
   add(record: UsageRecord, fileId: number, knownCost?: number | null): void {
     if (record.key && this.packed.size > 0) {
-      const owners = this.packedOwners(record.key);
+      const hash = keyHash(record.key);
+      const owners = this.packedOwners(hash);
       // Another copy from a file whose packed copy is at least as large changes nothing (the
       // same file keeps its larger copy, ties its first): the file stays packed.
-      if (owners.includes(fileId) && this.packedCopyHolds(fileId, record)) return;
+      if (owners.includes(fileId) && this.packedCopyHolds(fileId, record, hash)) return;
       for (const owner of owners) this.unpack(owner);
     }
     const stored = this.store(record, fileId, knownCost);
@@ -471,12 +472,11 @@ export class Ledger {
     return !record.key || this.candidates.get(record.key)?.[0] === record;
   }
 
-  /** Packed files that hold a copy of the request `key` (binary search over the sorted keys). */
-  private packedOwners(key: string): number[] {
+  /** Packed files that hold a copy of the request whose keyHash is `hash` (binary search over the sorted pairs). */
+  private packedOwners(hash: number): number[] {
     const index = this.packedKeys;
     if (!index) return [];
     const { pairs } = index;
-    const hash = keyHash(key);
     let lo = 0;
     let hi = pairs.length / 2;
     while (lo < hi) {
@@ -572,11 +572,10 @@ export class Ledger {
   }
 
   /** Whether a packed file holds a copy of the record's request with at least its total. */
-  private packedCopyHolds(fileId: number, record: UsageRecord): boolean {
+  private packedCopyHolds(fileId: number, record: UsageRecord, hash: number): boolean {
     const file = this.packed.get(fileId);
     if (!file) return false;
     const { numbers, start, count } = file.block;
-    const hash = keyHash(record.key);
     const total = record.inputTokens + record.outputTokens + record.cacheWrite5mTokens + record.cacheWrite1hTokens + record.cacheReadTokens;
     for (let i = 0, at = start; i < count; i++, at += PACKED_FIELDS) {
       if (numbers[at + 10] !== hash || this.keysOf(file)[i] !== record.key) continue;

@@ -136,7 +136,7 @@ export function codexConfig(serverUrl: string, model: string): string {
 }
 
 /** Only what a CLI needs: no inherited API keys, proxies or config locations from the caller. */
-function baseEnv(home: string): NodeJS.ProcessEnv {
+export function baseEnv(home: string): NodeJS.ProcessEnv {
   fs.mkdirSync(home, { recursive: true });
   return {
     PATH: process.env.PATH,

@@ -15,9 +15,11 @@
  * reply and per field (all non-zero; reasoning inside completion as OpenAI counts it), so a swapped
  * field, a dropped reply or a double-counted one changes the totals.
  */
+import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { json, listenLoopback } from './loopback';
+import type { SessionSummary } from '../../src/core/ledger/ledger';
 
 export type ChatStep =
   | { kind: 'tool'; name: string; args: Record<string, unknown>; text?: string }
@@ -187,5 +189,24 @@ export async function startChatServer(o: ChatServerOptions): Promise<ChatServer>
   });
 
   return { ...(await listenLoopback(server)), requests };
+}
+
+/**
+ * The engine's session totals against the usage the server replied to the loop: input without the
+ * cached part, cached as cache reads, output = completion (reasoning included, as billed), and
+ * `reasoning` the reasoning count the agent's log keeps apart (0 when it keeps none).
+ */
+export function assertChatUsage(s: SessionSummary, main: ChatRecordedRequest[], reasoning: 'logged' | 'not logged'): void {
+  const t = sumChat(main);
+  assert.deepEqual(
+    {
+      input: s.inputTokens, output: s.outputTokens, cacheRead: s.cacheReadTokens, cacheWrite: s.cacheCreationTokens,
+      reasoning: s.reasoningOutputTokens, total: s.totalTokens, requests: s.requests,
+    },
+    {
+      input: t.prompt - t.cached, output: t.completion, cacheRead: t.cached, cacheWrite: 0,
+      reasoning: reasoning === 'logged' ? t.reasoning : 0, total: t.total, requests: t.replies,
+    },
+  );
 }
 

@@ -32,13 +32,13 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
 import type { ActivityEvent } from '../../src/core/sources/types';
-import { findCachedCli, scratchPerTest, spawnBounded } from './agents';
-import { startChatServer, sumChat, type ChatRecordedRequest, type ChatServer, type ChatStep } from './chatServer';
+import { baseEnv, findCachedCli, scratchPerTest, spawnBounded } from './agents';
+import { assertChatUsage, type ChatRecordedRequest, type ChatServer, type ChatStep, startChatServer, sumChat } from './chatServer';
+import type { SessionSummary } from '../../src/core/ledger/ledger';
 
 const PROVIDER = 'openai-compatible';
 const MODEL = 'scripted-model';
@@ -77,15 +77,8 @@ export async function runCline(o: { cwd: string; home: string; serverUrl: string
   fs.mkdirSync(settings, { recursive: true });
   fs.writeFileSync(path.join(settings, 'providers.json'), JSON.stringify(clineProviders(o.serverUrl), null, 2));
   fs.writeFileSync(path.join(settings, 'global-settings.json'), JSON.stringify({ telemetryOptOut: true, autoUpdateEnabled: false }, null, 2));
-  // Only what the CLI needs: no inherited keys, proxies or config locations from the caller.
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: o.home,
-    USER: process.env.USER ?? 'agent-meter',
-    LANG: 'C.UTF-8',
-    TERM: 'dumb',
-    NO_COLOR: '1',
-    TMPDIR: os.tmpdir(),
+    ...baseEnv(o.home),
     CLINE_DIR: path.join(o.home, '.cline'),
     CLINE_NO_AUTO_UPDATE: '1',
     E2E_TEST: 'true',
@@ -179,23 +172,11 @@ describe('the real Cline CLI against the scripted Chat Completions server', func
   }
 
   /** The session must hold exactly the usage replied to the loop, as clineSdkSource maps it. */
-  function assertExact(s: ReturnType<typeof Engine.prototype.ledger.summaries>[number], main: ChatRecordedRequest[]) {
-    const t = sumChat(main);
+  function assertExact(s: SessionSummary, main: ChatRecordedRequest[]) {
     // Cline logs inputTokens = prompt_tokens (cached included) beside cacheReadTokens = cached; the
     // source takes the cached part out. outputTokens = completion_tokens, reasoning included: Cline
     // keeps no separate reasoning count, so the source reports none.
-    assert.deepEqual(
-      {
-        input: s.inputTokens, output: s.outputTokens, cacheRead: s.cacheReadTokens, cacheWrite: s.cacheCreationTokens,
-        reasoning: s.reasoningOutputTokens, total: s.totalTokens, requests: s.requests,
-      },
-      {
-        input: t.prompt - t.cached, output: t.completion, cacheRead: t.cached, cacheWrite: 0,
-        reasoning: 0, total: t.total, requests: t.replies,
-      },
-    );
-    assert.deepEqual(s.models, [MODEL]);
-    assert.equal(s.costUSD, null, 'a custom OpenAI-compatible model is unpriced');
+    assertChatUsage(s, main, 'not logged');
   }
 
   it('--yolo: run_commands, read_files, submit_and_exit — counted exactly from <id>.messages.json', async () => {

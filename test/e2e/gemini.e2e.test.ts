@@ -19,9 +19,8 @@
  * Needs scripts/setup/gemini.sh; fails with that instruction when the CLI is missing.
  */
 import * as assert from 'node:assert/strict';
-import { type AgentRun, findCachedCli, scratchPerTest, spawnBounded } from './agents';
+import { type AgentRun, baseEnv, findCachedCli, scratchPerTest, spawnBounded } from './agents';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
@@ -70,15 +69,8 @@ export async function runGemini(o: GeminiRunOptions): Promise<AgentRun> {
   const dotGemini = path.join(o.home, '.gemini');
   fs.mkdirSync(dotGemini, { recursive: true });
   fs.writeFileSync(path.join(dotGemini, 'settings.json'), JSON.stringify(geminiSettings(), null, 2));
-  // Only what the CLI needs: no inherited keys, proxies or config locations from the caller.
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: o.home,
-    USER: process.env.USER ?? 'agent-meter',
-    LANG: 'C.UTF-8',
-    TERM: 'dumb',
-    NO_COLOR: '1',
-    TMPDIR: os.tmpdir(),
+    ...baseEnv(o.home),
     GEMINI_CLI_HOME: o.home,
     GEMINI_API_KEY: 'dummy',
     GOOGLE_GEMINI_BASE_URL: o.serverUrl,

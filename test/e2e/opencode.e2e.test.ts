@@ -23,14 +23,14 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
 import { opencodeDbSource } from '../../src/core/sources/opencode/opencodeSource';
 import type { UsageRecord } from '../../src/core/sources/types';
-import { findCachedCli, scratchPerTest, spawnBounded } from './agents';
-import { startChatServer, sumChat, type ChatRecordedRequest, type ChatServer } from './chatServer';
+import { baseEnv, findCachedCli, scratchPerTest, spawnBounded } from './agents';
+import { assertChatUsage, type ChatRecordedRequest, type ChatServer, startChatServer } from './chatServer';
+import type { SessionSummary } from '../../src/core/ledger/ledger';
 
 const PROVIDER = 'scripted';
 const MODEL = 'scripted-model';
@@ -78,15 +78,8 @@ export async function runOpencode(o: { cwd: string; home: string; serverUrl: str
   const configDir = path.join(xdg.XDG_CONFIG_HOME, 'opencode');
   fs.mkdirSync(configDir, { recursive: true });
   fs.writeFileSync(path.join(configDir, 'opencode.json'), JSON.stringify(opencodeConfig(o.serverUrl), null, 2));
-  // Only what the CLI needs: no inherited keys, proxies or config locations from the caller.
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: o.home,
-    USER: process.env.USER ?? 'agent-meter',
-    LANG: 'C.UTF-8',
-    TERM: 'dumb',
-    NO_COLOR: '1',
-    TMPDIR: os.tmpdir(),
+    ...baseEnv(o.home),
     ...xdg,
     OPENCODE_DISABLE_AUTOUPDATE: '1',
     OPENCODE_DISABLE_MODELS_FETCH: '1',
@@ -140,22 +133,10 @@ describe('the real OpenCode CLI against the scripted Chat Completions server', f
   }
 
   /** The session must hold exactly the usage replied to the loop, as opencodeSource maps it. */
-  function assertExact(s: ReturnType<typeof Engine.prototype.ledger.summaries>[number], main: ChatRecordedRequest[]) {
-    const t = sumChat(main);
+  function assertExact(s: SessionSummary, main: ChatRecordedRequest[]) {
     // OpenCode logs input = prompt − cached and output = completion − reasoning beside reasoning;
     // the source adds reasoning back to output (billed at the output rate), so output = completion.
-    assert.deepEqual(
-      {
-        input: s.inputTokens, output: s.outputTokens, cacheRead: s.cacheReadTokens, cacheWrite: s.cacheCreationTokens,
-        reasoning: s.reasoningOutputTokens, total: s.totalTokens, requests: s.requests,
-      },
-      {
-        input: t.prompt - t.cached, output: t.completion, cacheRead: t.cached, cacheWrite: 0,
-        reasoning: t.reasoning, total: t.total, requests: t.replies,
-      },
-    );
-    assert.deepEqual(s.models, [MODEL]);
-    assert.equal(s.costUSD, null, 'a custom provider is unpriced');
+    assertChatUsage(s, main, 'logged');
   }
 
   it('one bash tool call that creates a file, then a final text — counted exactly from opencode.db', async () => {

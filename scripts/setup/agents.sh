@@ -18,9 +18,7 @@ MARKER="$DEST/.installed-claude-$CLAUDE_VERSION-codex-$CODEX_VERSION"
 CLAUDE="$DEST/node_modules/.bin/claude"
 CODEX="$DEST/node_modules/.bin/codex"
 
-fail() { echo "agents.sh: FAILED: $*" >&2; exit 1; }
-trap 'fail "command failed at line $LINENO (see output above)"' ERR
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
+source "$(dirname "$0")/lib/common.sh"
 
 report() {
   echo "claude: $CLAUDE"

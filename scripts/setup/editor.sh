@@ -12,8 +12,7 @@ DEST="$CACHE/code-server-$VERSION"
 MARKER="$DEST/.installed"
 ENTRY="$DEST/node_modules/code-server/out/node/entry.js"
 
-fail() { echo "editor.sh: FAILED: $*" >&2; exit 1; }
-trap 'fail "command failed at line $LINENO (see output above)"' ERR
+source "$(dirname "$0")/lib/common.sh"
 
 if [[ -f "$MARKER" && -f "$ENTRY" ]]; then
   echo "code-server $VERSION already installed: $ENTRY"
@@ -25,7 +24,6 @@ command -v npm >/dev/null || fail "npm is not on PATH"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [[ "$node_major" == 20 ]] || echo "editor.sh: warning: code-server $VERSION expects Node 20, found $(node -v)" >&2
 
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 stage_start=0
 stage() { stage_start=$(ms); echo "==> $*"; }
 stage_done() { local d=$(( $(ms) - stage_start )); printf '    done in %d.%ds\n' $((d / 1000)) $((d % 1000 / 100)); }

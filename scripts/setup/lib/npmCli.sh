@@ -6,11 +6,9 @@
 # defines `print_version DIR` (runs "$EXE --version" inside the scratch folder DIR, with the
 # environment that keeps the real home untouched), then calls install_npm_cli.
 
-fail() { echo "$NAME.sh: FAILED: $*" >&2; exit 1; }
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 install_npm_cli() {
-  trap 'fail "command failed at line $LINENO (see output above)"' ERR
   local cache="${AGENT_METER_CACHE:-$HOME/.cache/agent-meter}"
   local dest="$cache/$NAME"
   local marker="$dest/.installed-$VERSION"

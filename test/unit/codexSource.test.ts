@@ -106,6 +106,22 @@ describe('Codex source', () => {
     assert.deepEqual(byId, { [ID]: 1200, [fork]: 850 });
   });
 
+  it('gives a replayed event to the parent even when the parent is read after the fork', () => {
+    const fork = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+    scratch.write(
+      `codex/sessions/2026/11/01/rollout-2026-11-01T10-05-00-${fork}.jsonl`,
+      codexMeta({ id: fork, ts: t(30) }) + codexTokens({ ts: t(1), total: { input: 1000, cached: 100, output: 200 } }) + codexTokens({ ts: t(40), total: { input: 1100, cached: 100, output: 250 } }),
+    );
+    const engine = scratch.engine();
+    engine.start();
+    // The parent's events reach the ledger while its file is being read: it must already be
+    // known to have started first.
+    scratch.write(FILE, codexMeta({ id: ID, ts: t(0) }) + codexTurn({ ts: t(0), model: 'gpt-5' }) + codexTokens({ ts: t(1), total: { input: 1000, cached: 100, output: 200 } }));
+    engine.refresh();
+    const byId = Object.fromEntries(engine.ledger.summaries().map((s) => [s.sessionId, s.totalTokens]));
+    assert.deepEqual(byId, { [ID]: 1200, [fork]: 150 });
+  });
+
   it("gives a replayed event to the parent even when the fork's path sorts first", () => {
     const parent = codexMeta({ id: ID, ts: t(0) }) + codexTurn({ ts: t(0), model: 'gpt-5' }) + codexTokens({ ts: t(1), total: { input: 1000, cached: 100, output: 200 } });
     scratch.write(FILE, parent);

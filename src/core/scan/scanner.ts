@@ -366,6 +366,9 @@ export class Scanner {
     const sink: ParseSink = {
       usage: (record: UsageRecord) => {
         this.stats.records++;
+        // The ledger may rank this file against another right now (preferFile reads the state):
+        // let it see what the parser knows so far, not the state of the last read.
+        state.parserState = parser.saveState();
         this.options.ledger.add(record, state.id);
       },
       activity: activity ? (event) => this.options.onActivity?.(event) : undefined,

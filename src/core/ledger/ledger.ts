@@ -222,6 +222,8 @@ export interface PackedKeyIndex {
 /** A record and its index in its file's list, for O(1) replacement of streamed copies. */
 interface StoredRecord extends LedgerRecord {
   slot: number;
+  /** Whether it is the counted copy of its request (attached to its session). */
+  counted: boolean;
 }
 
 interface SessionEntry {
@@ -331,6 +333,7 @@ export class Ledger {
       totalTokens: r.inputTokens + r.outputTokens + r.cacheWrite5mTokens + r.cacheWrite1hTokens + r.cacheReadTokens,
       costUSD: knownCost !== undefined ? knownCost : priceOf(this.pricer, r.provider ?? PROVIDER[r.agent], r.model, r, r.timestamp, r.speed),
       slot: -1,
+      counted: false,
     };
   }
 
@@ -469,7 +472,7 @@ export class Ledger {
 
   /** Whether a stored record is the counted copy of its request. */
   isCounted(record: LedgerRecord): boolean {
-    return !record.key || this.candidates.get(record.key)?.[0] === record;
+    return (record as StoredRecord).counted === true;
   }
 
   /** Packed files that hold a copy of the request whose keyHash is `hash` (binary search over the sorted pairs). */
@@ -666,22 +669,20 @@ export class Ledger {
       rivals.unshift(top);
     }
     if (rivals[0] !== current) {
-      if (current && current.key && this.isAttached(current)) this.detach(current);
+      if (current?.counted) this.detach(current);
       this.attach(rivals[0]);
     }
   }
 
-  private isAttached(record: LedgerRecord): boolean {
-    return this.sessions.get(record.agent)?.get(record.sessionId)?.records.has(record) ?? false;
-  }
-
-  private attach(record: LedgerRecord): void {
+  private attach(record: StoredRecord): void {
     const entry = this.session(record.agent, record.sessionId);
     entry.records.add(record);
+    record.counted = true;
     this.touch(entry);
   }
 
-  private detach(record: LedgerRecord): void {
+  private detach(record: StoredRecord): void {
+    record.counted = false;
     const entry = this.sessions.get(record.agent)?.get(record.sessionId);
     if (entry?.records.delete(record)) this.touch(entry);
   }

@@ -60,6 +60,14 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
     }
     return id;
   };
+  // A file's records nearly always share one session and one model: remember the last of each.
+  const lastOf = () => {
+    let name: string | undefined;
+    let id = -1;
+    return (s: string): number => (s === name ? id : ((name = s), (id = intern(s))));
+  };
+  const sessionId = lastOf();
+  const modelId = lastOf();
   const headerFiles: HeaderFile[] = [];
   const keyChunks: Buffer[] = [];
   const total = files.reduce((n, _f, i) => n + (blocks[i]?.count ?? 0) + loose[i].length, 0);
@@ -93,8 +101,8 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
     }
     const keys: string[] = [];
     for (const r of records) {
-      numbers[at++] = intern(r.sessionId);
-      numbers[at++] = intern(r.model);
+      numbers[at++] = sessionId(r.sessionId);
+      numbers[at++] = modelId(r.model);
       numbers[at++] = r.timestamp;
       numbers[at++] = r.inputTokens;
       numbers[at++] = r.outputTokens;
@@ -157,19 +165,39 @@ function keptPairs(ledger: Ledger, blocks: ReadonlyArray<PackedRecords | undefin
 
 /** Sorted pairs: the kept ones merged with the fresh ones (sorted here by hash). */
 function mergePairs(kept: Float64Array, hashes: readonly number[], fileIds: readonly number[]): Float64Array {
-  const order = Array.from(hashes.keys()).sort((a, b) => hashes[a] - hashes[b]);
-  const out = new Float64Array(kept.length + hashes.length * 2);
+  // A numeric sort of the hashes, then each hash's files in the order given (a comparator sort of
+  // indexes cost several times more). A hash in several files is rare: a list only then.
+  const sorted = Float64Array.from(hashes).sort();
+  const filesOf = new Map<number, number | number[]>();
+  for (let i = 0; i < hashes.length; i++) {
+    const seen = filesOf.get(hashes[i]);
+    if (seen === undefined) filesOf.set(hashes[i], fileIds[i]);
+    else if (typeof seen === 'number') filesOf.set(hashes[i], [seen, fileIds[i]]);
+    else seen.push(fileIds[i]);
+  }
+  const fresh = new Float64Array(hashes.length * 2);
+  for (let i = 0, k = 0; i < sorted.length; ) {
+    const hash = sorted[i];
+    const files = filesOf.get(hash)!;
+    const count = typeof files === 'number' ? 1 : files.length;
+    for (let j = 0; j < count; j++, i++) {
+      fresh[k++] = hash;
+      fresh[k++] = typeof files === 'number' ? files : files[j];
+    }
+  }
+  if (kept.length === 0) return fresh;
+  const out = new Float64Array(kept.length + fresh.length);
   let a = 0;
   let b = 0;
   let k = 0;
-  while (a < kept.length || b < order.length) {
-    if (b >= order.length || (a < kept.length && kept[a] <= hashes[order[b]])) {
-      out[k++] = kept[a++];
-      out[k++] = kept[a++];
-    } else {
-      out[k++] = hashes[order[b]];
-      out[k++] = fileIds[order[b++]];
-    }
+  while (a < kept.length || b < fresh.length) {
+    const fromKept = b >= fresh.length || (a < kept.length && kept[a] <= fresh[b]);
+    const from = fromKept ? kept : fresh;
+    const i = fromKept ? a : b;
+    out[k++] = from[i];
+    out[k++] = from[i + 1];
+    if (fromKept) a += 2;
+    else b += 2;
   }
   return out;
 }

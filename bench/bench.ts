@@ -2,7 +2,7 @@
  * Agent Meter benchmark.  node out/bench/bench.js   (or bundle it with esbuild)
  *
  * Env: BENCH_SCALE (default 1 → ~400 MB Claude + ~100 MB Codex), BENCH_SEED (1),
- *      BENCH_REPS (3), BENCH_DIR (default <repo>/.bench).
+ *      BENCH_REPS (5), BENCH_DIR (default <repo>/.bench).
  * Data is generated once into <BENCH_DIR>/data-<seed>-<MB> and reused.
  */
 import { spawn } from 'child_process';
@@ -17,7 +17,7 @@ import { agentMeterCli, agentMeterEnv, AgentMeterSession, ccusageCommand, compar
 const root = repoRoot();
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const seed = Number(process.env.BENCH_SEED ?? 1);
-const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
+const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 5));
 const claudeBytes = Math.round(400e6 * scale);
 const codexBytes = Math.round(100e6 * scale);
 const benchDir = process.env.BENCH_DIR ?? path.join(root, '.bench');
@@ -27,6 +27,8 @@ const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 interface Sample {
   ms: number;
   rssMB: number;
+  /** CPU time of the process (user + system, all its threads); NaN without GNU time. */
+  cpuMs: number;
   stdout: string;
 }
 
@@ -34,11 +36,11 @@ function tmp(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Run a command, measuring wall time and peak RSS (GNU time %M, else /proc VmHWM polling). */
+/** Run a command, measuring wall time, CPU time and peak RSS (GNU time, else /proc VmHWM polling and no CPU). */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const rssFile = path.join(os.tmpdir(), `am-bench-rss-${process.pid}-${Date.now()}`);
-    const argv = TIME ? ['-f', '%M', '-o', rssFile, cmd, ...args] : args;
+    const argv = TIME ? ['-f', '%M %U %S', '-o', rssFile, cmd, ...args] : args;
     const t0 = process.hrtime.bigint();
     const child = spawn(TIME ?? cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -62,16 +64,19 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sampl
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (poll) clearInterval(poll);
       let kb = hwm;
+      let cpuMs = NaN;
       if (TIME) {
         try {
-          kb = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+          const [rss, user, sys] = fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+          kb = rss;
+          cpuMs = (user + sys) * 1000;
           fs.rmSync(rssFile, { force: true });
         } catch {
           /* ignore */
         }
       }
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString().slice(0, 2000)}`));
-      resolve({ ms, rssMB: kb / 1024, stdout: Buffer.concat(out).toString() });
+      resolve({ ms, rssMB: kb / 1024, cpuMs, stdout: Buffer.concat(out).toString() });
     });
   });
 }
@@ -79,20 +84,45 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sampl
 interface Row {
   name: string;
   ms: number;
+  cpuMs: number;
   rssMB: number;
   mb: number;
 }
 
-async function measure(name: string, mb: number, fn: () => Promise<Sample>, before?: () => void): Promise<{ row: Row; last: Sample }> {
-  const s: Sample[] = [];
+interface Measured {
+  row: Row;
+  last: Sample;
+}
+
+interface Spec {
+  name: string;
+  mb: number;
+  fn: () => Promise<Sample>;
+  before?: () => void;
+}
+
+/**
+ * Runs the commands in turn, `reps` rounds (A B A B …, so that a busy spell of this shared
+ * machine slows both alike), and takes each one's medians.
+ */
+async function measureTogether(specs: Spec[]): Promise<Measured[]> {
+  const samples: Sample[][] = specs.map(() => []);
   for (let i = 0; i < reps; i++) {
-    before?.();
-    s.push(await fn());
+    for (const [k, spec] of specs.entries()) {
+      spec.before?.();
+      samples[k].push(await spec.fn());
+    }
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const row = { name, ms: med(s.map((x) => x.ms)), rssMB: med(s.map((x) => x.rssMB)), mb };
-  console.error(`  ${name}: ${s.map((x) => x.ms.toFixed(0)).join(' / ')} ms`);
-  return { row, last: s[s.length - 1] };
+  return specs.map(({ name, mb }, k) => {
+    const s = samples[k];
+    console.error(`  ${name}: ${s.map((x) => x.ms.toFixed(0)).join(' / ')} ms`);
+    return { row: { name, ms: med(s.map((x) => x.ms)), cpuMs: med(s.map((x) => x.cpuMs)), rssMB: med(s.map((x) => x.rssMB)), mb }, last: s[s.length - 1] };
+  });
+}
+
+async function measure(name: string, mb: number, fn: () => Promise<Sample>, before?: () => void): Promise<Measured> {
+  return (await measureTogether([{ name, mb, fn, before }]))[0];
 }
 
 function dirMB(d: string): number {
@@ -151,23 +181,37 @@ async function main(): Promise<void> {
   const ccC = (await measure('ccusage claude session', cMB, () => run(ccCmd, ccArgs('claude'), ccEnv))).row;
   const ccX = (await measure('ccusage codex session', xMB, () => run(ccCmd, ccArgs('codex'), ccEnv))).row;
   const sh = `${[ccCmd, ...ccArgs('claude')].map((a) => JSON.stringify(a)).join(' ')} >/dev/null && ${[ccCmd, ...ccArgs('codex')].map((a) => JSON.stringify(a)).join(' ')} >/dev/null`;
-  const ccBoth = (await measure('ccusage claude+codex', cMB + xMB, () => run('/bin/sh', ['-c', sh], ccEnv))).row;
-  rows.push(ccC, ccX, ccBoth);
+  const ccBothSpec: Spec = { name: 'ccusage claude+codex', mb: cMB + xMB, fn: () => run('/bin/sh', ['-c', sh], ccEnv) };
 
   // ---- Agent Meter
   const cli = agentMeterCli(root);
   let amCold: Row | undefined;
   let amWarm: Row | undefined;
+  let ccBoth: Row;
+  let ccBesideWarm: Row | undefined;
   let verdict = 'SKIPPED (dist/cli.js not built)';
   if (!cli) {
     console.error(`Agent Meter: ${path.join(root, 'dist', 'cli.js')} not found — skipping the Agent Meter half (build it first).`);
+    ccBoth = (await measureTogether([ccBothSpec]))[0].row;
+    rows.push(ccC, ccX, ccBoth);
   } else {
     const amArgs = [cli, 'sessions', '--json'];
     let state = '';
-    const cold = await measure('agent-meter cold', cMB + xMB, () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), () => {
-      if (state) fs.rmSync(state, { recursive: true, force: true });
-      state = tmp('am-bench-state-');
-    });
+    // The cold scan and ccusage take turns, so the ratio compares runs made in the same moments.
+    const [both, cold] = await measureTogether([
+      ccBothSpec,
+      {
+        name: 'agent-meter cold',
+        mb: cMB + xMB,
+        fn: () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)),
+        before: () => {
+          if (state) fs.rmSync(state, { recursive: true, force: true });
+          state = tmp('am-bench-state-');
+        },
+      },
+    ]);
+    ccBoth = both.row;
+    rows.push(ccC, ccX, ccBoth);
     amCold = cold.row;
     rows.push(amCold);
     const sessions = (JSON.parse(cold.last.stdout) as { sessions: AgentMeterSession[] }).sessions;
@@ -191,8 +235,13 @@ async function main(): Promise<void> {
           fs.appendFileSync(f, tail);
         }
       };
-      amWarm = (await measure('agent-meter warm (+~1 MB appended)', cMB + xMB, () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), append)).row;
-      rows.push(amWarm);
+      const [both2, warm] = await measureTogether([
+        { ...ccBothSpec, name: 'ccusage claude+codex (beside warm)' },
+        { name: 'agent-meter warm (+~1 MB appended)', mb: cMB + xMB, fn: () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), before: append },
+      ]);
+      ccBesideWarm = both2.row;
+      amWarm = warm.row;
+      rows.push(ccBesideWarm, amWarm);
     } finally {
       targets.forEach((f, i) => fs.truncateSync(f, originals[i]));
       fs.rmSync(state, { recursive: true, force: true });
@@ -203,16 +252,18 @@ async function main(): Promise<void> {
   const pad = (s: string, n: number) => s.padEnd(n);
   const lines: string[] = [];
   lines.push('');
-  lines.push(`${pad('run', 38)} ${'wall ms'.padStart(9)} ${'peak RSS MB'.padStart(12)} ${'MB/s'.padStart(8)}`);
-  for (const r of rows) lines.push(`${pad(r.name, 38)} ${r.ms.toFixed(0).padStart(9)} ${r.rssMB.toFixed(0).padStart(12)} ${(r.mb ? (r.mb / (r.ms / 1000)).toFixed(0) : '-').padStart(8)}`);
+  lines.push(`${pad('run', 38)} ${'wall ms'.padStart(9)} ${'CPU ms'.padStart(8)} ${'cores'.padStart(6)} ${'peak RSS MB'.padStart(12)} ${'MB/s'.padStart(8)}`);
+  const cell = (n: number, digits: number, width: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-').padStart(width);
+  for (const r of rows) lines.push(`${pad(r.name, 38)} ${cell(r.ms, 0, 9)} ${cell(r.cpuMs, 0, 8)} ${cell(r.cpuMs / r.ms, 2, 6)} ${cell(r.rssMB, 0, 12)} ${cell(r.mb ? r.mb / (r.ms / 1000) : NaN, 0, 8)}`);
   lines.push('');
-  lines.push(`data: ${cMB.toFixed(0)} MB Claude + ${xMB.toFixed(0)} MB Codex, seed ${seed}, median of ${reps}`);
-  if (amCold && amWarm) {
+  lines.push(`data: ${cMB.toFixed(0)} MB Claude + ${xMB.toFixed(0)} MB Codex, seed ${seed}, median of ${reps} (each Agent Meter run takes turns with a ccusage run)`);
+  lines.push('CPU ms: user + system time of all the process\'s threads (GNU time); cores: CPU ms / wall ms');
+  if (amCold && amWarm && ccBesideWarm) {
     const ratio = amCold.ms / ccBoth.ms;
-    const wr = amWarm.ms / ccBoth.ms;
+    const wr = amWarm.ms / ccBesideWarm.ms;
     const rss = Math.max(amCold.rssMB, amWarm.rssMB);
-    lines.push(`cold / ccusage(claude+codex) = ${ratio.toFixed(2)}  target <= 1.00  ${ratio <= 1 ? 'PASS' : 'FAIL'}`);
-    lines.push(`warm / ccusage(claude+codex) = ${wr.toFixed(2)}  target <= 0.25  ${wr <= 0.25 ? 'PASS' : 'FAIL'}`);
+    lines.push(`cold / ccusage(claude+codex) = ${ratio.toFixed(2)}  target <= 1.00  ${ratio <= 1 ? 'PASS' : 'FAIL'}   (CPU time: ${cell(amCold.cpuMs / ccBoth.cpuMs, 2, 0)})`);
+    lines.push(`warm / ccusage(claude+codex) = ${wr.toFixed(2)}  target <= 0.25  ${wr <= 0.25 ? 'PASS' : 'FAIL'}   (CPU time: ${cell(amWarm.cpuMs / ccBesideWarm.cpuMs, 2, 0)})`);
     lines.push(`peak RSS = ${rss.toFixed(0)} MB  target <= 200  ${rss <= 200 ? 'PASS' : 'FAIL'}`);
   }
   lines.push(`Agent Meter totals vs generator truth: ${verdict}`);

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { codexSource } from '../../src/core/sources/codex/codexSource';
 import { codexMeta, codexTokens, codexTurn, Scratch } from './helpers/fixtures';
 
 const ID = '019c8a70-dda7-7f33-98ea-f30553347322';
@@ -51,6 +52,15 @@ describe('Codex source', () => {
     assert.equal(stats.skips.length, 0);
     const [s] = engine.ledger.summaries();
     assert.deepEqual([s.models, s.requests, s.inputTokens, s.cacheReadTokens, s.outputTokens], [['gpt-5-codex'], 2, 2500 - 1200, 1200, 80]);
+  });
+
+  it('reads a short line that ends where the read buffer ends', () => {
+    // Its type is read from its first bytes; the payload check must not look past the buffer.
+    const line = Buffer.from(`{"timestamp":"${t(1)}","type":"x"}\n`);
+    const skips: string[] = [];
+    const parser = codexSource.createParser('/tmp/rollout-x.jsonl', { usage: () => undefined, skip: (s) => skips.push(s.reason) }, { activity: true });
+    assert.equal(parser.parse(line, line.length, 0), line.length);
+    assert.deepEqual(skips, []);
   });
 
   it('falls back to last_token_usage when the total is missing or drops', () => {

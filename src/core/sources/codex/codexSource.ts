@@ -54,9 +54,6 @@ const WITH_ACTIVITY = [P_TOKEN_COUNT, P_TURN_CONTEXT, P_SESSION_META, P_FUNCTION
 /** Bit of P_FUNCTION_CALL_OUTPUT in WITH_ACTIVITY. */
 const M_CALL_OUTPUT = 1 << 7;
 const NO_PATTERNS: readonly Buffer[] = [];
-/** The patterns as strings, to test against a line's own type fields. */
-const USAGE_ONLY_KINDS = USAGE_ONLY.map((p) => p.toString('latin1'));
-const WITH_ACTIVITY_KINDS = WITH_ACTIVITY.map((p) => p.toString('latin1'));
 
 const LINE_START = Buffer.from('{"timestamp":"');
 const TYPE_FIELD = Buffer.from('","type":"');
@@ -67,40 +64,55 @@ const HEAD_BYTES = 160;
 
 /**
  * Which patterns a line matches, as a bit set: for a line in Codex's own shape,
- * `{"timestamp":"…","type":"<type>","payload":{"type":"<payload type>"…`, the patterns found in
- * its quoted type and payload type (what the line is, read from its first bytes instead of
- * searching the whole line, which is mostly tool output); for any other line, the patterns found
- * anywhere in it.
+ * `{"timestamp":"…","type":"<type>","payload":{"type":"<payload type>"…`, the patterns that are its
+ * quoted type or payload type (what the line is, read from its first bytes instead of searching the
+ * whole line, which is mostly tool output); for any other line, the patterns found anywhere in it.
+ * The type fields are compared where they are, not decoded.
  */
-function lineMatches(buf: Buffer, start: number, end: number, patterns: readonly Buffer[], kinds: readonly string[]): number {
-  const kind = lineKind(buf, start, end);
+function lineMatches(buf: Buffer, start: number, end: number, patterns: readonly Buffer[]): number {
+  const head = Math.min(end, start + HEAD_BYTES);
+  const type = typeQuote(buf, start, head);
+  const typeClose = type < 0 ? -1 : buf.indexOf(QUOTE, type + 1);
+  if (typeClose < 0 || typeClose >= head) return foundIn(buf, start, end, patterns);
+  const payload = startsWith(buf, typeClose, PAYLOAD_TYPE_FIELD) ? typeClose + PAYLOAD_TYPE_FIELD.length - 1 : -1;
+  const payloadClose = payload < 0 ? -1 : buf.indexOf(QUOTE, payload + 1);
+  if (payload >= 0 && (payloadClose < 0 || payloadClose >= head)) return foundIn(buf, start, end, patterns);
   let matches = 0;
   for (let i = 0; i < patterns.length; i++) {
-    const hit = kind === undefined ? buf.indexOf(patterns[i], start) : -1;
-    if (kind !== undefined ? kind.includes(kinds[i]) : hit >= 0 && hit < end) matches |= 1 << i;
+    if (isQuoted(buf, type, typeClose + 1, patterns[i]) || (payload >= 0 && isQuoted(buf, payload, payloadClose + 1, patterns[i]))) matches |= 1 << i;
   }
   return matches;
 }
 
-/** `"<type>""<payload type>"` of a line in Codex's own shape, else undefined. */
-function lineKind(buf: Buffer, start: number, end: number): string | undefined {
-  const head = Math.min(end, start + HEAD_BYTES);
-  if (!startsWith(buf, start, LINE_START)) return undefined;
-  const tsEnd = buf.indexOf(QUOTE, start + LINE_START.length);
-  if (tsEnd < 0 || tsEnd >= head || !startsWith(buf, tsEnd, TYPE_FIELD)) return undefined;
-  const typeStart = tsEnd + TYPE_FIELD.length;
-  const typeEnd = buf.indexOf(QUOTE, typeStart);
-  if (typeEnd < 0 || typeEnd >= head) return undefined;
-  const type = `"${buf.toString('latin1', typeStart, typeEnd)}"`;
-  if (!startsWith(buf, typeEnd, PAYLOAD_TYPE_FIELD)) return type;
-  const payloadStart = typeEnd + PAYLOAD_TYPE_FIELD.length;
-  const payloadEnd = buf.indexOf(QUOTE, payloadStart);
-  if (payloadEnd < 0 || payloadEnd >= head) return undefined;
-  return `${type}"${buf.toString('latin1', payloadStart, payloadEnd)}"`;
+/** The opening quote of the type in a line that starts `{"timestamp":"…","type":"`, else -1. */
+function typeQuote(buf: Buffer, start: number, head: number): number {
+  if (!startsWith(buf, start, LINE_START)) return -1;
+  const stampClose = buf.indexOf(QUOTE, start + LINE_START.length);
+  return stampClose >= 0 && stampClose < head && startsWith(buf, stampClose, TYPE_FIELD) ? stampClose + TYPE_FIELD.length - 1 : -1;
+}
+
+/** The patterns found anywhere in `buf[start, end)`. */
+function foundIn(buf: Buffer, start: number, end: number, patterns: readonly Buffer[]): number {
+  let matches = 0;
+  for (let i = 0; i < patterns.length; i++) {
+    const hit = buf.indexOf(patterns[i], start);
+    if (hit >= 0 && hit < end) matches |= 1 << i;
+  }
+  return matches;
+}
+
+/**
+ * Whether the quoted string `buf[open, close)` (quotes included) is `pattern`: all of it for a
+ * pattern that starts with a quote (`"token_count"`), its end for one that does not (`_call"`).
+ */
+function isQuoted(buf: Buffer, open: number, close: number, pattern: Buffer): boolean {
+  const n = pattern.length;
+  if (pattern[0] === QUOTE ? close - open !== n : close - open < n) return false;
+  return buf.compare(pattern, 0, n, close - n, close) === 0;
 }
 
 function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
-  return buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+  return at + prefix.length <= buf.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
 }
 
 class CodexParser implements FileParser {
@@ -135,14 +147,13 @@ class CodexParser implements FileParser {
 
   parse(buf: Buffer, end: number, base: number): number {
     const patterns = this.options.activity ? WITH_ACTIVITY : USAGE_ONLY;
-    const wanted = this.options.activity ? WITH_ACTIVITY_KINDS : USAGE_ONLY_KINDS;
     return scanJsonLines(
       buf,
       end,
       base,
       NO_PATTERNS,
       (start, lineEnd) => {
-        const matches = lineMatches(buf, start, lineEnd, patterns, wanted);
+        const matches = lineMatches(buf, start, lineEnd, patterns);
         if (matches === 0) return undefined;
         // A function call's output can be megabytes; only parse it when it may report a failure.
         if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, lineEnd)) return undefined;

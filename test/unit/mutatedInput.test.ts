@@ -1,0 +1,135 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { claudeSource } from '../../src/core/sources/claude/claudeSource';
+import { clineSource } from '../../src/core/sources/cline/clineSource';
+import { codexSource } from '../../src/core/sources/codex/codexSource';
+import { copilotWorkspaceSource } from '../../src/core/sources/copilot/copilotSource';
+import { geminiDocumentSource, geminiLogSource } from '../../src/core/sources/gemini/geminiSource';
+import type { AgentSource } from '../../src/core/sources/source';
+import type { ParseSink } from '../../src/core/sources/types';
+import { generate } from '../gen/generator';
+import { clineRequest, clineSay, geminiDocument, geminiLog, geminiMessage, geminiUser } from './helpers/agents';
+import { copilotRequest, copilotSession, mutationLog, toolCallRound } from './helpers/copilotFixtures';
+
+/**
+ * Bad input never stops a scan: every parser, fed seeded mutations of real-shaped logs (cut, or
+ * cut and closed, bytes overwritten with quotes, brackets, backslashes, NULs and newlines, ranges
+ * dropped or repeated), in buffers that end exactly where the input ends, returns without throwing and
+ * consumes only whole lines (line sources) or all or nothing (documents).
+ */
+
+/** xorshift32: the same cases on every run. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+}
+
+const NASTY = [0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x3a, 0x2c, 0x00, 0x0a, 0x30, 0x2d, 0x65, 0xff, 0xc3];
+
+function mutate(input: Buffer, random: () => number): Buffer {
+  let b = Buffer.from(input);
+  const at = () => Math.floor(random() * Math.max(1, b.length));
+  for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
+    const kind = Math.floor(random() * 6);
+    if (kind === 0) b = b.subarray(0, at());
+    else if (kind === 1 && b.length > 0) b[at()] = NASTY[Math.floor(random() * NASTY.length)];
+    else if (kind === 2) {
+      const from = at();
+      b = Buffer.concat([b.subarray(0, from), b.subarray(Math.min(b.length, from + 1 + Math.floor(random() * 64)))]);
+    } else if (kind === 3) {
+      const from = at();
+      const to = Math.min(b.length, from + 1 + Math.floor(random() * 64));
+      b = Buffer.concat([b.subarray(0, to), b.subarray(from, to), b.subarray(to)]);
+    } else if (kind === 4) {
+      b = Buffer.concat([b.subarray(0, at()), Buffer.from('\n'), b.subarray(at())]);
+    } else {
+      // Cut short and closed: a complete line that ends early, at the very end of the buffer.
+      b = Buffer.concat([b.subarray(0, at()), Buffer.from(random() < 0.5 ? '"}\n' : '}\n')]);
+    }
+  }
+  return b;
+}
+
+interface Case {
+  readonly source: AgentSource;
+  readonly file: string;
+  /** Whole documents (document sources) or groups of lines (line sources). */
+  readonly inputs: Buffer[];
+}
+
+function parseAll(source: AgentSource, file: string, input: Buffer, activity: boolean): number {
+  const sink: ParseSink = { usage: () => undefined, activity: () => undefined, skip: () => undefined };
+  // An exact-size copy: a parser that reads past the input fails here, not by luck later.
+  const buf = Buffer.from(input);
+  return source.createParser(file, sink, { activity }).parse(buf, buf.length, 0);
+}
+
+describe('mutated input', function () {
+  this.timeout(60_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-mutated-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const lineGroups = (root: string): Buffer[] => {
+    const out: Buffer[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else {
+          const lines = fs.readFileSync(p, 'utf8').split('\n').filter(Boolean);
+          for (let i = 0; i < lines.length; i += 3) out.push(Buffer.from(`${lines.slice(i, i + 3).join('\n')}\n`));
+        }
+      }
+    };
+    walk(root);
+    return out;
+  };
+
+  const cases = (): Case[] => {
+    generate({ outDir: dir, seed: 7, claudeBytes: 400_000, codexBytes: 200_000, sessions: { medianBytes: 40_000, maxBytes: 120_000 } });
+    const gemini = [geminiUser('u1', '2026-06-05T04:59:42.197Z'), geminiMessage({ id: 'm1', ts: '2026-06-05T04:59:44.839Z', model: 'gemini-2.5-flash', tokens: { input: 4383, output: 8, cached: 4000, thoughts: 28, tool: 10 }, toolCalls: [{ id: 'c1', name: 'read_file', args: { file_path: 'a' }, status: 'error', timestamp: '2026-06-05T04:59:44.839Z' }] })];
+    const cline = [clineSay(1000, 'task', 'Fix the bug'), clineRequest(2000, { tokensIn: 120, tokensOut: 40, cacheReads: 1000, cacheWrites: 50, cost: 0.01 }, { providerId: 'anthropic', modelId: 'claude-sonnet-4-5' }), clineSay(3000, 'error', 'boom')];
+    const copilot = copilotSession('s1', [copilotRequest({ id: 'r1', ts: 1763600000000, text: 'hi', modelId: 'copilot/claude-sonnet-4', metadata: { promptTokens: 900, outputTokens: 30, toolCallRounds: [toolCallRound({ id: 'k1', toolCalls: [{ id: 't1', name: 'read', arguments: '{"a":1}' }], usage: { prompt: 500, completion: 10, cached: 100 } })] } })]);
+    return [
+      { source: claudeSource, file: path.join(dir, 'claude', 'projects', '-p', '11111111-2222-3333-4444-555555555555.jsonl'), inputs: lineGroups(path.join(dir, 'claude')) },
+      { source: codexSource, file: path.join(dir, 'codex', 'sessions', 'rollout-2026-11-01T10-00-00-019c8a70-dda7-7f33-98ea-f30553347322.jsonl'), inputs: lineGroups(path.join(dir, 'codex')) },
+      { source: geminiLogSource, file: path.join(dir, 'gemini', 'chats', 'session-1.jsonl'), inputs: [Buffer.from(geminiLog('dcbe78d3-ea75-4786-929e-d6cff0fc00ed', gemini))] },
+      { source: geminiDocumentSource, file: path.join(dir, 'gemini', 'chats', 'session-1.json'), inputs: [Buffer.from(geminiDocument('dcbe78d3-ea75-4786-929e-d6cff0fc00ed', gemini))] },
+      { source: clineSource, file: path.join(dir, 'cline', 'tasks', '1000', 'ui_messages.json'), inputs: [Buffer.from(JSON.stringify(cline))] },
+      { source: copilotWorkspaceSource, file: path.join(dir, 'copilot', 'ws', 'chatSessions', 's1.json'), inputs: [Buffer.from(JSON.stringify(copilot))] },
+      { source: copilotWorkspaceSource, file: path.join(dir, 'copilot', 'ws', 'chatSessions', 's1.jsonl'), inputs: [Buffer.from(mutationLog(copilot, { kind: 1, k: ['requests', 0, 'isCanceled'], v: true }))] },
+    ];
+  };
+
+  it('never throws, and consumes whole lines or whole documents', () => {
+    const random = rng(20261122);
+    let parsed = 0;
+    for (const { source, file, inputs } of cases()) {
+      assert.ok(inputs.length > 0, `${source.agent} has inputs`);
+      const rounds = source.mode === 'document' ? 400 : 3000;
+      for (let i = 0; i < rounds; i++) {
+        const input = mutate(inputs[Math.floor(random() * inputs.length)], random);
+        for (const activity of [false, true]) {
+          let consumed: number;
+          try {
+            consumed = parseAll(source, file, input, activity);
+          } catch (error) {
+            assert.fail(`${source.agent} threw on ${JSON.stringify(input.toString('latin1').slice(0, 400))}: ${(error as Error).stack}`);
+          }
+          assert.ok(consumed >= 0 && consumed <= input.length, `${source.agent} consumed ${consumed} of ${input.length}`);
+          if (source.mode === 'document') assert.ok(consumed === 0 || consumed === input.length, `${source.agent} consumed part of a document`);
+          else assert.ok(consumed === 0 || input[consumed - 1] === 0x0a, `${source.agent} stopped inside a line`);
+          parsed++;
+        }
+      }
+    }
+    assert.ok(parsed > 10_000);
+  });
+});

@@ -7,11 +7,13 @@ import { clineSource } from '../../src/core/sources/cline/clineSource';
 import { codexSource } from '../../src/core/sources/codex/codexSource';
 import { copilotWorkspaceSource } from '../../src/core/sources/copilot/copilotSource';
 import { geminiDocumentSource, geminiLogSource } from '../../src/core/sources/gemini/geminiSource';
+import { opencodeDbSource } from '../../src/core/sources/opencode/opencodeSource';
 import type { AgentSource } from '../../src/core/sources/source';
 import type { ParseSink } from '../../src/core/sources/types';
 import { generate } from '../gen/generator';
 import { clineRequest, clineSay, geminiDocument, geminiLog, geminiMessage, geminiUser } from './helpers/agents';
 import { copilotRequest, copilotSession, mutationLog, toolCallRound } from './helpers/copilotFixtures';
+import { opencodeAssistant, opencodeDatabase, opencodeSession, opencodeStepFinish } from './helpers/opencodeFixtures';
 
 /**
  * Bad input never stops a scan: every parser, fed seeded mutations of real-shaped logs (cut, or
@@ -64,8 +66,8 @@ interface Case {
   readonly inputs: Buffer[];
 }
 
-function parseAll(source: AgentSource, file: string, input: Buffer, activity: boolean): number {
-  const sink: ParseSink = { usage: () => undefined, activity: () => undefined, skip: () => undefined };
+function parseAll(source: AgentSource, file: string, input: Buffer, activity: boolean, counts = { records: 0 }): number {
+  const sink: ParseSink = { usage: () => counts.records++, activity: () => undefined, skip: () => undefined };
   // An exact-size copy: a parser that reads past the input fails here, not by luck later.
   const buf = Buffer.from(input);
   return source.createParser(file, sink, { activity }).parse(buf, buf.length, 0);
@@ -112,7 +114,9 @@ describe('mutated input', function () {
     const random = rng(20261122);
     let parsed = 0;
     for (const { source, file, inputs } of cases()) {
-      assert.ok(inputs.length > 0, `${source.agent} has inputs`);
+      const intact = { records: 0 };
+      for (const input of inputs) parseAll(source, file, input, false, intact);
+      assert.ok(intact.records > 0, `${source.agent}: the intact inputs hold usage`);
       const rounds = source.mode === 'document' ? 400 : 3000;
       for (let i = 0; i < rounds; i++) {
         const input = mutate(inputs[Math.floor(random() * inputs.length)], random);
@@ -131,5 +135,26 @@ describe('mutated input', function () {
       }
     }
     assert.ok(parsed > 10_000);
+  });
+
+  it("OpenCode's database reader survives corrupt pages: it reports the file and returns", async () => {
+    const random = rng(7);
+    const sessions = [1, 2, 3].map((n) => opencodeSession({ id: `ses_${n}`, directory: `/work/r${n}` }));
+    const messages = sessions.flatMap((ses, n) => [1, 2, 3, 4].map((k): Record<string, unknown> => ({ ...opencodeAssistant({ id: `msg_${n}_${k}`, sessionID: String(ses.id), created: 1_763_600_000_000 + k * 1000, tokens: { input: 10 * k, output: k } }), note: 'x'.repeat(k * 1500) })));
+    const parts = messages.map((m, k) => opencodeStepFinish({ id: `prt_${k}`, sessionID: String(m.sessionID), messageID: String(m.id), tokens: { input: 1, output: 1 } }));
+    const db = Buffer.from(await opencodeDatabase({ sessions, messages, parts }));
+    const file = path.join(dir, 'opencode', 'opencode.db');
+    const intact = { records: 0 };
+    parseAll(opencodeDbSource, file, db, false, intact);
+    assert.equal(intact.records, messages.length, 'the intact database is read whole');
+    for (let i = 0; i < 300; i++) {
+      const input = Buffer.from(db);
+      // Past the 100-byte header, where the b-tree pages are; or a cut anywhere.
+      for (let n = 1 + Math.floor(random() * 8); n > 0; n--) input[100 + Math.floor(random() * (input.length - 100))] = Math.floor(random() * 256);
+      const bytes = random() < 0.2 ? input.subarray(0, Math.floor(random() * input.length)) : input;
+      let consumed = -1;
+      assert.doesNotThrow(() => (consumed = parseAll(opencodeDbSource, file, bytes, random() < 0.5)));
+      assert.ok(consumed === 0 || consumed === bytes.length);
+    }
   });
 });

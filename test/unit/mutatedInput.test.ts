@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { claudeSource } from '../../src/core/sources/claude/claudeSource';
+import { clineSdkSource } from '../../src/core/sources/cline/clineSdkSource';
 import { clineSource } from '../../src/core/sources/cline/clineSource';
 import { codexSource } from '../../src/core/sources/codex/codexSource';
 import { copilotWorkspaceSource } from '../../src/core/sources/copilot/copilotSource';
 import { geminiDocumentSource, geminiLogSource } from '../../src/core/sources/gemini/geminiSource';
-import { opencodeDbSource } from '../../src/core/sources/opencode/opencodeSource';
+import { opencodeDbSource, opencodeStorageSource } from '../../src/core/sources/opencode/opencodeSource';
 import type { AgentSource } from '../../src/core/sources/source';
 import type { ParseSink } from '../../src/core/sources/types';
 import { generate } from '../gen/generator';
@@ -99,7 +100,22 @@ describe('mutated input', function () {
     const gemini = [geminiUser('u1', '2026-06-05T04:59:42.197Z'), geminiMessage({ id: 'm1', ts: '2026-06-05T04:59:44.839Z', model: 'gemini-2.5-flash', tokens: { input: 4383, output: 8, cached: 4000, thoughts: 28, tool: 10 }, toolCalls: [{ id: 'c1', name: 'read_file', args: { file_path: 'a' }, status: 'error', timestamp: '2026-06-05T04:59:44.839Z' }] })];
     const cline = [clineSay(1000, 'task', 'Fix the bug'), clineRequest(2000, { tokensIn: 120, tokensOut: 40, cacheReads: 1000, cacheWrites: 50, cost: 0.01 }, { providerId: 'anthropic', modelId: 'claude-sonnet-4-5' }), clineSay(3000, 'error', 'boom')];
     const copilot = copilotSession('s1', [copilotRequest({ id: 'r1', ts: 1763600000000, text: 'hi', modelId: 'copilot/claude-sonnet-4', metadata: { promptTokens: 900, outputTokens: 30, toolCallRounds: [toolCallRound({ id: 'k1', toolCalls: [{ id: 't1', name: 'read', arguments: '{"a":1}' }], usage: { prompt: 500, completion: 10, cached: 100 } })] } })]);
+    const sdkSession = '019d0000-0000-7000-8000-000000000001';
+    const sdk = {
+      version: 1,
+      updated_at: '2026-07-15T05:42:10.000Z',
+      agent: 'lead',
+      sessionId: sdkSession,
+      messages: [
+        { id: 'u1', role: 'user', content: [{ type: 'text', text: 'do it' }] },
+        { id: 'a1', role: 'assistant', ts: 1_784_000_000_000, modelInfo: { id: 'claude-sonnet-4-5', provider: 'anthropic' }, metrics: { inputTokens: 1200, outputTokens: 40, cacheReadTokens: 1000, cacheWriteTokens: 100 }, content: [{ type: 'text', text: 'ok' }, { type: 'tool_use', id: 't1', name: 'run', input: { cmd: 'ls' } }] },
+        { id: 'r1', role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'boom' }], is_error: true }] },
+      ],
+    };
+    const storageMessage = opencodeAssistant({ id: 'msg_1', sessionID: 'ses_1', created: 1_763_600_000_000, tokens: { input: 100, output: 20, cache: { read: 50, write: 5 } } });
     return [
+      { source: clineSdkSource, file: path.join(dir, 'cline', 'sessions', sdkSession, `${sdkSession}.messages.json`), inputs: [Buffer.from(JSON.stringify(sdk, null, 2))] },
+      { source: opencodeStorageSource, file: path.join(dir, 'opencode', 'storage', 'message', 'ses_1', 'msg_1.json'), inputs: [Buffer.from(JSON.stringify(storageMessage))] },
       { source: claudeSource, file: path.join(dir, 'claude', 'projects', '-p', '11111111-2222-3333-4444-555555555555.jsonl'), inputs: lineGroups(path.join(dir, 'claude')) },
       { source: codexSource, file: path.join(dir, 'codex', 'sessions', 'rollout-2026-11-01T10-00-00-019c8a70-dda7-7f33-98ea-f30553347322.jsonl'), inputs: lineGroups(path.join(dir, 'codex')) },
       { source: geminiLogSource, file: path.join(dir, 'gemini', 'chats', 'session-1.jsonl'), inputs: [Buffer.from(geminiLog('dcbe78d3-ea75-4786-929e-d6cff0fc00ed', gemini))] },

@@ -3,6 +3,7 @@
  * agent-meter: the headless face of the engine. Reads the same logs as the extension, offline.
  *   agent-meter sessions [--json] [--since YYYY-MM-DD] [--agent claude|codex|gemini|cline|roo|kilo|opencode|copilot] [--state-dir DIR]
  *                        [--no-cache] [--price-overrides FILE] [--verbose]
+ *   agent-meter statusline [--json] [--session ID] [same options]   (Claude Code's statusLine JSON on stdin)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,13 +11,17 @@ import { Engine } from './core/engine';
 import { addRecord, emptyTotals, mergeTotals, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
+import { statuslineNumbers, statuslineText } from './core/report/statusline';
+import { startOfDay } from './core/tasks/attribution';
 import type { AgentId, Skip } from './core/sources/types';
 import { defaultStateDir } from './core/util/paths';
 
 const USAGE = `Usage: agent-meter <command> [options]
 
 Commands:
-  sessions            Tokens and dollars per agent session (Claude Code, Codex)
+  sessions            Tokens and dollars per agent session (Claude Code, Codex, …)
+  statusline          One line for a terminal status bar: this session, today, the last hour.
+                      Reads Claude Code's statusLine JSON on stdin when there is one
 
 Options:
   --json              Machine-readable output
@@ -26,6 +31,7 @@ Options:
                       default: the OS cache folder)
   --no-cache          Ignore and do not write the index (a cold scan)
   --price-overrides F JSON file of negotiated rates: {"model": {"input": 2.4, "output": 12}}
+  --session ID        statusline: the session to show (else the one on stdin, if any)
   --verbose           Report skipped lines and files, and timings, on stderr
   --version, --help
 
@@ -57,6 +63,7 @@ interface Args {
   stateDir?: string;
   cache: boolean;
   priceOverrides?: string;
+  session?: string;
   verbose: boolean;
 }
 
@@ -97,6 +104,9 @@ function parseArgs(argv: string[]): Args {
       case '--price-overrides':
         args.priceOverrides = value(i++, a);
         break;
+      case '--session':
+        args.session = value(i++, a);
+        break;
       case '--verbose':
         args.verbose = true;
         break;
@@ -123,8 +133,7 @@ function loadOverrides(file: string): PriceOverrides {
   return parsed.data;
 }
 
-function sessionsCommand(args: Args): void {
-  const started = performance.now();
+function startEngine(args: Args): { engine: Engine; pricer: ReturnType<typeof createPricer>; stats: ReturnType<Engine['start']> } {
   const pricer = createPricer(args.priceOverrides ? loadOverrides(args.priceOverrides) : undefined);
   const engine = new Engine({
     env: { home: os.homedir(), vars: process.env },
@@ -133,7 +142,12 @@ function sessionsCommand(args: Args): void {
     agents: args.agents,
     log: (m) => process.stderr.write(`agent-meter: ${m}\n`),
   });
-  const stats = engine.start();
+  return { engine, pricer, stats: engine.start() };
+}
+
+function sessionsCommand(args: Args): void {
+  const started = performance.now();
+  const { engine, pricer, stats } = startEngine(args);
   let sessions = engine.ledger.summaries();
   if (args.since !== undefined) sessions = sessionsSince(engine, sessions, args.since);
   if (args.verbose) reportStats(stats, performance.now() - started);
@@ -141,6 +155,54 @@ function sessionsCommand(args: Args): void {
     process.stdout.write(`${JSON.stringify({ sessions: sessions.map(toJson) }, null, 2)}\n`);
   } else {
     process.stdout.write(table(sessions, pricer.tableInfo));
+  }
+}
+
+/** What Claude Code writes to a statusLine command's stdin (the fields used here). */
+interface StatusContext {
+  sessionId?: string;
+  model?: string;
+}
+
+/**
+ * Claude Code's statusLine JSON (`session_id`, `model.display_name`, …) when stdin is a pipe or a
+ * file; nothing from a terminal, an empty stdin or anything that is not that JSON.
+ */
+function statusContext(): StatusContext {
+  if (process.stdin.isTTY) return {};
+  let text: string;
+  try {
+    text = fs.readFileSync(0, 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    const input = JSON.parse(text) as { session_id?: unknown; model?: { display_name?: unknown; id?: unknown } };
+    const model = input.model?.display_name ?? input.model?.id;
+    return { sessionId: typeof input.session_id === 'string' ? input.session_id : undefined, model: typeof model === 'string' ? model : undefined };
+  } catch {
+    return {};
+  }
+}
+
+function statuslineCommand(args: Args): void {
+  const started = performance.now();
+  const context = statusContext();
+  const { engine, stats } = startEngine(args);
+  const now = Date.now();
+  const dayStart = startOfDay(now);
+  const sessions = engine.ledger.summaries();
+  const wanted = args.session ?? context.sessionId;
+  const session = wanted === undefined ? undefined : sessions.find((s) => s.sessionId === wanted);
+  // Only sessions active today: their records are needed (older ones stay packed, unread).
+  const records = sessions.filter((s) => s.lastActivity >= dayStart).flatMap((s) => engine.ledger.sessionRecords(s.agent, s.sessionId));
+  const numbers = statuslineNumbers({ now, dayStart, records, session });
+  if (args.verbose) reportStats(stats, performance.now() - started);
+  if (args.json) {
+    const out = (s: { costUSD: number | null }) => ({ ...s, costUSD: s.costUSD === null ? null : Math.round(s.costUSD * 1e9) / 1e9 });
+    process.stdout.write(`${JSON.stringify({ session: numbers.session ? out(numbers.session) : null, today: out(numbers.today), lastHour: out(numbers.lastHour) })}\n`);
+  } else {
+    process.stdout.write(`${statuslineText(numbers, context.model)}\n`);
   }
 }
 
@@ -258,6 +320,9 @@ function main(argv: string[]): number {
     switch (args.command) {
       case 'sessions':
         sessionsCommand(args);
+        return 0;
+      case 'statusline':
+        statuslineCommand(args);
         return 0;
       case '':
         throw new UsageError('no command given');

@@ -1,0 +1,77 @@
+import { addRecord, emptyTotals, type LedgerRecord, type SessionSummary, type Totals } from '../ledger/ledger';
+import { compactTokens, dollars } from './format';
+
+/**
+ * The one-line meter for a terminal: Claude Code's `statusLine` command, a tmux status, a prompt.
+ * What the session being worked in cost so far, what today cost across every agent, and the spend
+ * of the last hour (the burn), as data and as text.
+ */
+
+/** Dollars and tokens of a set of requests; `unpriced` when some could not be priced. */
+export interface Spend {
+  readonly costUSD: number | null;
+  readonly totalTokens: number;
+  readonly requests: number;
+  readonly unpriced: boolean;
+}
+
+export interface StatuslineNumbers {
+  readonly session?: Spend & { readonly agent: string; readonly sessionId: string };
+  readonly today: Spend;
+  /** Requests of the last 60 minutes: dollars and tokens per hour at the present pace. */
+  readonly lastHour: Spend;
+}
+
+export interface StatuslineInput {
+  readonly now: number;
+  /** Local midnight of today, epoch ms. */
+  readonly dayStart: number;
+  /** Counted records of every session active today (older records are ignored). */
+  readonly records: readonly LedgerRecord[];
+  /** The session the line is for, whole (it may have begun before today). */
+  readonly session?: SessionSummary;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function statuslineNumbers(input: StatuslineInput): StatuslineNumbers {
+  const today = emptyTotals();
+  const lastHour = emptyTotals();
+  let unpricedToday = false;
+  let unpricedHour = false;
+  for (const r of input.records) {
+    if (r.timestamp < input.dayStart || r.timestamp > input.now) continue;
+    addRecord(today, r);
+    if (r.costUSD === null) unpricedToday = true;
+    if (r.timestamp > input.now - HOUR_MS) {
+      addRecord(lastHour, r);
+      if (r.costUSD === null) unpricedHour = true;
+    }
+  }
+  const s = input.session;
+  return {
+    session: s ? { agent: s.agent, sessionId: s.sessionId, ...spend(s, s.unpricedModels.length > 0) } : undefined,
+    today: spend(today, unpricedToday),
+    lastHour: spend(lastHour, unpricedHour),
+  };
+}
+
+function spend(t: Totals, unpriced: boolean): Spend {
+  return { costUSD: t.costUSD, totalTokens: t.totalTokens, requests: t.requests, unpriced };
+}
+
+/** `Opus 4.5 · $0.42 session · $3.10 today · $1.20/h`; tokens where nothing was priced, never "$0". */
+export function statuslineText(n: StatuslineNumbers, model?: string): string {
+  const parts: string[] = [];
+  if (model) parts.push(model);
+  if (n.session && n.session.requests > 0) parts.push(amount(n.session, ' session'));
+  if (n.today.requests > 0) parts.push(amount(n.today, ' today'));
+  if (n.lastHour.requests > 0) parts.push(amount(n.lastHour, '/h'));
+  if (parts.length === (model ? 1 : 0)) parts.push('no agent usage today');
+  return parts.join(' · ');
+}
+
+function amount(s: Spend, unit: string): string {
+  if (s.costUSD === null) return `${compactTokens(s.totalTokens)} tokens${unit} (unpriced)`;
+  return `${dollars(s.costUSD)}${unit}${s.unpriced ? ' (some unpriced)' : ''}`;
+}

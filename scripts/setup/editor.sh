@@ -29,11 +29,13 @@ stage() { stage_start=$(ms); echo "==> $*"; }
 stage_done() { local d=$(( $(ms) - stage_start )); printf '    done in %d.%ds\n' $((d / 1000)) $((d % 1000 / 100)); }
 total_start=$(date +%s)
 
-stage "system packages (libkrb5-dev ripgrep chromium, and a C++ toolchain if missing)"
+stage "system packages (libkrb5-dev ripgrep chromium tmux, and a C++ toolchain if missing)"
 missing=()
 dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
 command -v rg >/dev/null || missing+=(ripgrep)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# The statusline end-to-end test runs Claude Code interactively in a tmux terminal.
+command -v tmux >/dev/null || missing+=(tmux)
 # node-gyp (kerberos, node-pty, spdlog, argon2 …) needs a C++ toolchain and Python 3.
 { command -v make && command -v g++; } >/dev/null || missing+=(build-essential)
 command -v python3 >/dev/null || missing+=(python3)

@@ -12,7 +12,7 @@ import { addRecord, emptyTotals, mergeTotals, type SessionSummary } from './core
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
 import { statuslineNumbers, statuslineText } from './core/report/statusline';
-import { startOfDay } from './core/tasks/attribution';
+import { startOfDay } from './core/util/day';
 import type { AgentId, Skip } from './core/sources/types';
 import { defaultStateDir } from './core/util/paths';
 

@@ -45,4 +45,18 @@ describe('CLI entry point (dist/cli.js)', () => {
     assert.equal(run('--state-dir', none, '--no-cache'), first);
     assert.equal(fs.existsSync(none), false, '--no-cache writes nothing');
   });
+
+  it('loads zod only for --price-overrides (it costs more than a whole warm start)', () => {
+    // A preload that makes any require of zod fail loudly.
+    const guard = path.join(dir, 'no-zod.js');
+    fs.writeFileSync(guard, "const M = require('module'); const r = M._resolveFilename; M._resolveFilename = function (id, ...a) { if (id === 'zod') throw new Error('zod was loaded'); return r.call(this, id, ...a); };");
+    for (const command of ['sessions', 'statusline']) {
+      const r = spawnSync(process.execPath, ['--require', guard, cli, command, '--no-cache'], { env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex') }, input: '', encoding: 'utf8' });
+      assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+    }
+    const overrides = path.join(dir, 'prices.json');
+    fs.writeFileSync(overrides, '{}');
+    const r = spawnSync(process.execPath, ['--require', guard, cli, 'sessions', '--no-cache', '--price-overrides', overrides], { env: { PATH: process.env.PATH, HOME: path.join(dir, 'home') }, encoding: 'utf8' });
+    assert.match(r.stderr, /zod was loaded/, 'the guard works');
+  });
 });

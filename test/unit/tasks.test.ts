@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { folderSetKey, isInside, normalisePath, startOfDay, taskNumbers, workspaceSpendToday } from '../../src/core/tasks/attribution';
+import { folderSetKey, isInside, normalisePath, taskNumbers, workspaceSpendToday } from '../../src/core/tasks/attribution';
+import { startOfDay } from '../../src/core/util/day';
 import {
   activeMs,
   editBudget,

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { addRecord, emptyTotals, sessionKey, type LedgerRecord, type Totals } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
+import { DAY_MS, startOfDay } from '../util/day';
 import { activeMs, taskWindows, type SessionShare, type Task, type TaskNumbers, type UsageNumbers } from './task';
 
 /** The part of a session summary attribution needs (a `SessionSummary` fits). */
@@ -34,7 +35,6 @@ export interface DayOptions extends AttributionOptions {
   utcOffsetMinutes?: number;
 }
 
-const DAY_MS = 86_400_000;
 
 /**
  * A path in the form used for comparison: resolved, without trailing separators, and lower-cased
@@ -113,12 +113,6 @@ export function currentNumbers(task: Task, sessions: readonly SessionRef[], reco
   return task.final ?? taskNumbers(task, sessions, recordsOf, now, options);
 }
 
-/** Epoch ms of the start of the local calendar day containing `now`. */
-export function startOfDay(now: number, utcOffsetMinutes?: number): number {
-  if (utcOffsetMinutes === undefined) return new Date(now).setHours(0, 0, 0, 0);
-  const shift = utcOffsetMinutes * 60_000;
-  return Math.floor((now + shift) / DAY_MS) * DAY_MS - shift;
-}
 
 /**
  * What the workspace's agents spent today (local calendar day), for the status bar when no task is

@@ -11,7 +11,7 @@ import { Engine } from './core/engine';
 import { addRecord, emptyTotals, mergeTotals, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
-import { statuslineNumbers, statuslineText } from './core/report/statusline';
+import { statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
 import { startOfDay } from './core/util/day';
 import type { AgentId, Skip } from './core/sources/types';
 import { defaultStateDir } from './core/util/paths';
@@ -162,6 +162,7 @@ function sessionsCommand(args: Args): void {
 interface StatusContext {
   sessionId?: string;
   model?: string;
+  cwd?: string;
 }
 
 /**
@@ -177,12 +178,24 @@ function statusContext(): StatusContext {
     return {};
   }
   try {
-    const input = JSON.parse(text) as { session_id?: unknown; model?: { display_name?: unknown; id?: unknown } };
+    const input = JSON.parse(text) as { session_id?: unknown; cwd?: unknown; model?: { display_name?: unknown; id?: unknown }; workspace?: { current_dir?: unknown } };
     const model = input.model?.display_name ?? input.model?.id;
-    return { sessionId: typeof input.session_id === 'string' ? input.session_id : undefined, model: typeof model === 'string' ? model : undefined };
+    const cwd = input.workspace?.current_dir ?? input.cwd;
+    return { sessionId: typeof input.session_id === 'string' ? input.session_id : undefined, model: typeof model === 'string' ? model : undefined, cwd: typeof cwd === 'string' ? cwd : undefined };
   } catch {
     return {};
   }
+}
+
+/** The open task of the folder from the editor's task store, if the extension keeps one here. */
+function openTask(folder: string, sessions: readonly SessionSummary[], engine: Engine, now: number): StatuslineTask | undefined {
+  const stores = taskStores({ home: os.homedir(), vars: process.env }, fs.existsSync);
+  if (stores.length === 0) return undefined;
+  // Loaded only now: the task store's validation loads zod.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openTaskFor, statuslineTask } = require('./core/report/statuslineTask') as typeof import('./core/report/statuslineTask');
+  const task = openTaskFor(folder, stores);
+  return task && statuslineTask(task, sessions, (agent, id) => engine.ledger.sessionRecords(agent, id), now);
 }
 
 function statuslineCommand(args: Args): void {
@@ -196,11 +209,11 @@ function statuslineCommand(args: Args): void {
   const session = wanted === undefined ? undefined : sessions.find((s) => s.sessionId === wanted);
   // Only sessions active today: their records are needed (older ones stay packed, unread).
   const records = sessions.filter((s) => s.lastActivity >= dayStart).flatMap((s) => engine.ledger.sessionRecords(s.agent, s.sessionId));
-  const numbers = statuslineNumbers({ now, dayStart, records, session });
+  const numbers = statuslineNumbers({ now, dayStart, records, session, task: openTask(context.cwd ?? process.cwd(), sessions, engine, now) });
   if (args.verbose) reportStats(stats, performance.now() - started);
   if (args.json) {
     const out = (s: { costUSD: number | null }) => ({ ...s, costUSD: s.costUSD === null ? null : Math.round(s.costUSD * 1e9) / 1e9 });
-    process.stdout.write(`${JSON.stringify({ session: numbers.session ? out(numbers.session) : null, today: out(numbers.today), lastHour: out(numbers.lastHour) })}\n`);
+    process.stdout.write(`${JSON.stringify({ task: numbers.task ? out(numbers.task) : null, session: numbers.session ? out(numbers.session) : null, today: out(numbers.today), lastHour: out(numbers.lastHour) })}\n`);
   } else {
     process.stdout.write(`${statuslineText(numbers, context.model)}\n`);
   }

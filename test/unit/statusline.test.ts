@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LedgerRecord, SessionSummary } from '../../src/core/ledger/ledger';
-import { statuslineNumbers, statuslineText } from '../../src/core/report/statusline';
+import { statuslineNumbers, statuslineText, type StatuslineTask } from '../../src/core/report/statusline';
+import { TaskStore } from '../../src/core/tasks/taskStore';
 import { claudeAssistant, codexMeta, codexTokens, codexTurn } from './helpers/fixtures';
 
 const NOW = Date.UTC(2026, 10, 22, 15, 0, 0);
@@ -44,6 +45,15 @@ describe('statusline', () => {
     assert.equal(statuslineText(n), '12k tokens today (unpriced) · 12k tokens/h (unpriced)');
     const mixed = statuslineNumbers({ now: NOW, dayStart: DAY, records: [record(5, null), record(6, 0.1)] });
     assert.equal(statuslineText(mixed), '$0.10 today (some unpriced) · $0.10/h (some unpriced)');
+  });
+
+  it("shows the open task's budget by the kind closest to its limit", () => {
+    const task = (over: Partial<StatuslineTask>): StatuslineTask => ({ goal: 'Fix login', paused: false, fraction: 0.61, costUSD: 3.05, unpriced: false, totalTokens: 120_000, activeMinutes: 12.7, budget: { usd: 5 }, binding: 'usd', ...over });
+    const line = (t: StatuslineTask) => statuslineText(statuslineNumbers({ now: NOW, dayStart: DAY, records: [], task: t }), 'Opus 4.5');
+    assert.equal(line(task({})), 'Opus 4.5 · task $3.05 of $5.00 (61%)');
+    assert.equal(line(task({ budget: { tokens: 300_000 }, binding: 'tokens', fraction: 0.4 })), 'Opus 4.5 · task 120k of 300k tokens (40%)');
+    assert.equal(line(task({ budget: { minutes: 45 }, binding: 'minutes', fraction: 0.28, paused: true })), 'Opus 4.5 · task paused 12 of 45 min (28%)');
+    assert.equal(line(task({ costUSD: null, fraction: undefined, binding: undefined })), 'Opus 4.5 · task 120k tokens (unpriced)');
   });
 
   it('says so when there is no usage today', () => {
@@ -99,5 +109,28 @@ describe('agent-meter statusline (dist/cli.js)', () => {
     // Without stdin (a tmux status): no session, the rest the same; --session picks one.
     assert.match(run(undefined), /^\$0\.0[12] today · \$0\.01\/h$/);
     assert.match(run(undefined, '--session', b), /^\$0\.002[23] session · /);
+  });
+
+  it("shows the open task of Claude Code's folder from the editor's task store, and never writes the store", () => {
+    const now = Date.now();
+    const a = '11111111-2222-3333-4444-555555555555';
+    const claude = path.join(dir, 'claude', 'projects', '-w');
+    fs.mkdirSync(claude, { recursive: true });
+    // 10,000 output tokens of Sonnet 4.5 in /work/app: $0.15, after the task started.
+    fs.writeFileSync(path.join(claude, `${a}.jsonl`), claudeAssistant({ session: a, id: 'm1', requestId: 'r1', ts: new Date(now - MIN).toISOString(), usage: { output: 10_000 }, cwd: '/work/app/src' }));
+    const storeFile = path.join(dir, 'editors', 'Code', 'User', 'globalStorage', 'agent-meter.agent-meter', 'tasks.json');
+    new TaskStore(storeFile, { now: () => now - 5 * MIN }).start({ workspaceFolders: ['/work/app'], goal: 'Fix login', criteria: ['Tests pass'], budget: { usd: 0.5 } });
+    const before = fs.readFileSync(storeFile, 'utf8');
+    const env = { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC', AGENT_METER_EDITOR_USER_DIRS: path.join(dir, 'editors', 'Code') };
+    const statusline = (cwd: string, ...args: string[]) => {
+      const r = spawnSync(process.execPath, [cli, 'statusline', '--no-cache', ...args], { env, input: JSON.stringify({ session_id: a, cwd, workspace: { current_dir: cwd }, model: { display_name: 'Sonnet 4.5' } }), encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    assert.match(statusline('/work/app'), /^Sonnet 4\.5 · task \$0\.15 of \$0\.50 \(30%\) · \$0\.15 session · /);
+    assert.equal((JSON.parse(statusline('/work/app', '--json')) as { task: { goal: string; fraction: number } }).task.fraction, 0.3);
+    // Another folder has no open task.
+    assert.match(statusline('/work/other'), /^Sonnet 4\.5 · \$0\.15 session · /);
+    assert.equal(fs.readFileSync(storeFile, 'utf8'), before, 'the store is only read');
   });
 });

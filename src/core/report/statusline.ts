@@ -1,4 +1,7 @@
+import * as path from 'node:path';
 import { addRecord, emptyTotals, type LedgerRecord, type SessionSummary, type Totals } from '../ledger/ledger';
+import { editorUserDirs } from '../sources/cline/clineSource';
+import type { SourceEnv } from '../sources/source';
 import { compactTokens, dollars } from './format';
 
 /**
@@ -15,7 +18,23 @@ export interface Spend {
   readonly unpriced: boolean;
 }
 
+/** The open task of the folder: what it used of its budget. */
+export interface StatuslineTask {
+  readonly goal: string;
+  readonly paused: boolean;
+  /** Largest share of any budget kind (1 = 100%); undefined when none can be measured. */
+  readonly fraction: number | undefined;
+  readonly costUSD: number | null;
+  readonly unpriced: boolean;
+  readonly totalTokens: number;
+  readonly activeMinutes: number;
+  readonly budget: { readonly usd?: number; readonly tokens?: number; readonly minutes?: number };
+  /** The budget kind closest to its limit. */
+  readonly binding: 'usd' | 'tokens' | 'minutes' | undefined;
+}
+
 export interface StatuslineNumbers {
+  readonly task?: StatuslineTask;
   readonly session?: Spend & { readonly agent: string; readonly sessionId: string };
   readonly today: Spend;
   /** Requests of the last 60 minutes: dollars and tokens per hour at the present pace. */
@@ -30,9 +49,20 @@ export interface StatuslineInput {
   readonly records: readonly LedgerRecord[];
   /** The session the line is for, whole (it may have begun before today). */
   readonly session?: SessionSummary;
+  readonly task?: StatuslineTask;
 }
 
 const HOUR_MS = 3_600_000;
+
+/** The extension's id: its task store is `<editor user dir>/User/globalStorage/<id>/tasks.json`. */
+const EXTENSION_ID = 'agent-meter.agent-meter';
+
+/** The extension's task stores in every editor it may run in (one per editor), those that exist. */
+export function taskStores(env: SourceEnv, exists: (file: string) => boolean): string[] {
+  return editorUserDirs(env)
+    .map((dir) => path.join(dir, 'User', 'globalStorage', EXTENSION_ID, 'tasks.json'))
+    .filter(exists);
+}
 
 export function statuslineNumbers(input: StatuslineInput): StatuslineNumbers {
   const today = emptyTotals();
@@ -50,6 +80,7 @@ export function statuslineNumbers(input: StatuslineInput): StatuslineNumbers {
   }
   const s = input.session;
   return {
+    task: input.task,
     session: s ? { agent: s.agent, sessionId: s.sessionId, ...spend(s, s.unpricedModels.length > 0) } : undefined,
     today: spend(today, unpricedToday),
     lastHour: spend(lastHour, unpricedHour),
@@ -64,6 +95,7 @@ function spend(t: Totals, unpriced: boolean): Spend {
 export function statuslineText(n: StatuslineNumbers, model?: string): string {
   const parts: string[] = [];
   if (model) parts.push(model);
+  if (n.task) parts.push(taskText(n.task));
   if (n.session && n.session.requests > 0) parts.push(amount(n.session, ' session'));
   if (n.today.requests > 0) parts.push(amount(n.today, ' today'));
   if (n.lastHour.requests > 0) parts.push(amount(n.lastHour, '/h'));
@@ -74,4 +106,21 @@ export function statuslineText(n: StatuslineNumbers, model?: string): string {
 function amount(s: Spend, unit: string): string {
   if (s.costUSD === null) return `${compactTokens(s.totalTokens)} tokens${unit} (unpriced)`;
   return `${dollars(s.costUSD)}${unit}${s.unpriced ? ' (some unpriced)' : ''}`;
+}
+
+/** `task $3.05 of $5 (61%)`: the budget kind closest to its limit; `task paused …` while paused. */
+function taskText(t: StatuslineTask): string {
+  const head = t.paused ? 'task paused' : 'task';
+  const share = t.fraction === undefined ? '' : ` (${Math.round(t.fraction * 100)}%)`;
+  switch (t.binding) {
+    case 'usd':
+      return `${head} ${dollars(t.costUSD)} of ${dollars(t.budget.usd!)}${t.unpriced ? ' (some unpriced)' : ''}${share}`;
+    case 'tokens':
+      return `${head} ${compactTokens(t.totalTokens)} of ${compactTokens(t.budget.tokens!)} tokens${share}`;
+    case 'minutes':
+      return `${head} ${Math.floor(t.activeMinutes)} of ${t.budget.minutes} min${share}`;
+    default:
+      // A dollar budget with nothing priced: the tokens, never "$0".
+      return `${head} ${compactTokens(t.totalTokens)} tokens (unpriced)`;
+  }
 }

@@ -161,6 +161,57 @@ interface ReadOutcome {
   readOnly?: string;
 }
 
+type ParsedStore =
+  | { kind: 'ok'; tasks: Task[]; invalid: Array<{ task: unknown; problem: string }>; extra: Record<string, unknown> }
+  | { kind: 'corrupt' }
+  | { kind: 'newer'; version: number };
+
+/** A store file's text, validated: its tasks, the invalid ones with why, or what is wrong with it. */
+function parseStoreText(text: string): ParsedStore {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: 'corrupt' };
+  }
+  const version = typeof json === 'object' && json !== null ? (json as { version?: unknown }).version : undefined;
+  if (typeof version === 'number' && Number.isInteger(version) && version > STORE_VERSION) return { kind: 'newer', version };
+  const file = fileSchema.safeParse(json);
+  if (!file.success || file.data.version !== STORE_VERSION) return { kind: 'corrupt' };
+  const { version: _v, tasks: rawTasks, ...extra } = file.data;
+  const tasks: Task[] = [];
+  const invalid: Array<{ task: unknown; problem: string }> = [];
+  const ids = new Set<string>();
+  for (const raw of rawTasks) {
+    const parsed = storedTaskSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      invalid.push({ task: raw, problem: issue ? `${issue.path.join('.') || '(task)'}: ${issue.message}` : 'invalid' });
+    } else if (ids.has(parsed.data.id)) {
+      invalid.push({ task: raw, problem: `duplicate id ${parsed.data.id}` });
+    } else {
+      ids.add(parsed.data.id);
+      tasks.push(parsed.data as Task);
+    }
+  }
+  return { kind: 'ok', tasks, invalid, extra };
+}
+
+/**
+ * The valid tasks of a store file, for a reader that must never write it (the CLI): nothing is
+ * set aside or rewritten, and a missing, unreadable, corrupt or newer file gives no tasks.
+ */
+export function readTasksReadOnly(file: string): Task[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const parsed = parseStoreText(text);
+  return parsed.kind === 'ok' ? parsed.tasks : [];
+}
+
 /** The task list in one JSON file, safe to share between windows. */
 export class TaskStore {
   private snapshot: Task[] = [];
@@ -331,37 +382,16 @@ export class TaskStore {
       return this.settle(out);
     }
 
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return this.settle(this.keepCorruptAside(out));
-    }
-    const version = typeof json === 'object' && json !== null ? (json as { version?: unknown }).version : undefined;
-    if (typeof version === 'number' && Number.isInteger(version) && version > STORE_VERSION) {
-      out.readOnly = `Agent Meter: the task store ${this.path} was written by a newer Agent Meter (format ${version}); tasks are read-only until you update the extension.`;
+    const parsed = parseStoreText(text);
+    if (parsed.kind === 'corrupt') return this.settle(this.keepCorruptAside(out));
+    if (parsed.kind === 'newer') {
+      out.readOnly = `Agent Meter: the task store ${this.path} was written by a newer Agent Meter (format ${parsed.version}); tasks are read-only until you update the extension.`;
       out.problems.push({ kind: 'newerVersion', message: out.readOnly });
       return this.settle(out);
     }
-    const file = fileSchema.safeParse(json);
-    if (!file.success || file.data.version !== STORE_VERSION) return this.settle(this.keepCorruptAside(out));
-
-    const { version: _v, tasks: rawTasks, ...extra } = file.data;
-    out.extra = extra;
-    const invalid: Array<{ task: unknown; problem: string }> = [];
-    const ids = new Set<string>();
-    for (const raw of rawTasks) {
-      const parsed = storedTaskSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        invalid.push({ task: raw, problem: issue ? `${issue.path.join('.') || '(task)'}: ${issue.message}` : 'invalid' });
-      } else if (ids.has(parsed.data.id)) {
-        invalid.push({ task: raw, problem: `duplicate id ${parsed.data.id}` });
-      } else {
-        ids.add(parsed.data.id);
-        out.tasks.push(parsed.data as Task);
-      }
-    }
+    out.extra = parsed.extra;
+    out.tasks.push(...parsed.tasks);
+    const { invalid } = parsed;
     if (invalid.length > 0) this.keepInvalidAside(out, invalid);
     return this.settle(out);
   }

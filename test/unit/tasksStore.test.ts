@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { addFlag, muteRule, type TaskNumbers } from '../../src/core/tasks/task';
-import { OpenTaskExistsError, TaskNotFoundError, TaskStore, TaskStoreReadOnlyError, type StoreProblem, type TaskStoreOptions } from '../../src/core/tasks/taskStore';
+import { OpenTaskExistsError, readTasksReadOnly, TaskNotFoundError, TaskStore, TaskStoreReadOnlyError, type StoreProblem, type TaskStoreOptions } from '../../src/core/tasks/taskStore';
 import { input, MIN, T0 } from './helpers/tasksFixtures';
 
 const final: TaskNumbers = {
@@ -82,6 +82,19 @@ describe('task store', () => {
     assert.deepEqual(b.get(started.id)?.final, final);
     assert.equal(b.get(started.id)?.flags[0].message, 'same call 5x');
     assert.deepEqual(b.get(started.id)?.mutedRules, ['idle']);
+  });
+
+  it('a read-only reader (the CLI) gets the valid tasks and never moves, rewrites or creates a file', () => {
+    assert.deepEqual(readTasksReadOnly(file), []);
+    fs.writeFileSync(file, JSON.stringify({ version: 1, tasks: [task('a'), { id: 'broken' }, task('b', { status: 'active', endedAt: undefined, outcome: undefined })] }));
+    const before = fs.readFileSync(file, 'utf8');
+    assert.deepEqual(readTasksReadOnly(file).map((t) => t.id), ['a', 'b']);
+    assert.equal(fs.readFileSync(file, 'utf8'), before, 'the invalid task stays in the file');
+    fs.writeFileSync(file, '{ not json');
+    assert.deepEqual(readTasksReadOnly(file), []);
+    fs.writeFileSync(file, JSON.stringify({ version: 99, tasks: [task('c')] }));
+    assert.deepEqual(readTasksReadOnly(file), []);
+    assert.deepEqual(fs.readdirSync(dir), ['tasks.json'], 'nothing set aside');
   });
 
   it('keeps a corrupt file aside, says where, and starts with an empty list', () => {

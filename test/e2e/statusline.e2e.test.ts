@@ -1,8 +1,9 @@
 /**
  * End to end: `agent-meter statusline` as the status line of the real Claude Code, interactive, in
  * a terminal (tmux), against the scripted loopback model server. Claude Code runs the command with
- * its statusLine JSON on stdin; the line at the bottom of its screen must show the session's cost
- * as Agent Meter counts it from the transcript, and that count must equal what the server billed.
+ * its statusLine JSON on stdin; the line at the bottom of its screen must show the folder's task
+ * (from the task store the editor keeps) and the session's cost as Agent Meter counts it from the
+ * transcript, and that count must equal what the server billed.
  *
  * Needs scripts/setup/agents.sh (the CLI) and tmux (scripts/setup/editor.sh installs it).
  */
@@ -11,6 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dollars } from '../../src/core/report/format';
+import { TaskStore } from '../../src/core/tasks/taskStore';
 import { baseEnv, findAgents, scratchPerTest } from './agents';
 import { startModelServer, sumAnthropic, type ModelServer } from './modelServer';
 
@@ -46,7 +48,7 @@ describe('agent-meter statusline in the real Claude Code', function () {
     session = undefined;
   });
 
-  it("shows the session's cost from Claude Code's statusLine JSON, equal to what the server billed", async () => {
+  it("shows the folder's task and the session's cost from Claude Code's statusLine JSON, equal to what the server billed", async () => {
     const server = (scratch.server = await startModelServer({ scenario: 'normal' }));
     const home = path.join(scratch.root, 'home');
     const config = path.join(home, '.claude');
@@ -60,8 +62,12 @@ describe('agent-meter statusline in the real Claude Code', function () {
       path.join(config, '.claude.json'),
       JSON.stringify({ hasCompletedOnboarding: true, theme: 'dark', customApiKeyResponses: { approved: [API_KEY.slice(-20)], rejected: [] }, projects: { [workspace]: { hasTrustDialogAccepted: true, allowedTools: [] } } }),
     );
+    // The task the editor would hold for this folder: "define done" with a $1 budget.
+    const editors = path.join(scratch.root, 'editors');
+    new TaskStore(path.join(editors, 'User', 'globalStorage', 'agent-meter.agent-meter', 'tasks.json')).start({ workspaceFolders: [workspace], goal: 'Create hello.txt', criteria: ['hello.txt exists'], budget: { usd: 1 } });
     const env: NodeJS.ProcessEnv = {
       ...baseEnv(home),
+      AGENT_METER_EDITOR_USER_DIRS: editors,
       TERM: 'xterm-256color',
       CLAUDE_CONFIG_DIR: config,
       ANTHROPIC_BASE_URL: server.url,
@@ -79,7 +85,7 @@ describe('agent-meter statusline in the real Claude Code', function () {
     const screen = () => tmux('capture-pane', '-p', '-t', session!);
 
     // Before any request: the line is there, with the model Claude Code named on stdin.
-    await waitFor('the status line', 30_000, () => (/Sonnet 4\.5 · no agent usage today/.test(screen()) ? true : undefined), screen);
+    await waitFor('the status line', 30_000, () => (/Sonnet 4\.5 · task \$0\.00 of \$1\.00 \(0%\)/.test(screen()) ? true : undefined), screen);
 
     tmux('send-keys', '-t', session, 'Create hello.txt', 'Enter');
     const logs = path.join(config, 'projects');
@@ -92,13 +98,13 @@ describe('agent-meter statusline in the real Claude Code', function () {
 
     // What Agent Meter counts for the session equals the main-loop replies the server billed.
     const billed = sumAnthropic(server.requests.filter((r) => r.role === 'main'));
-    const counted = spawnSync(process.execPath, [cli, 'statusline', '--json', '--session', sessionId, '--no-cache'], { env, input: '', encoding: 'utf8' });
+    const counted = spawnSync(process.execPath, [cli, 'statusline', '--json', '--session', sessionId, '--no-cache'], { env, cwd: workspace, input: '', encoding: 'utf8' });
     assert.equal(counted.status, 0, counted.stderr);
-    const numbers = JSON.parse(counted.stdout) as { session: { totalTokens: number; requests: number; costUSD: number } };
+    const numbers = JSON.parse(counted.stdout) as { task: { costUSD: number; fraction: number }; session: { totalTokens: number; requests: number; costUSD: number } };
     assert.deepEqual([numbers.session.requests, numbers.session.totalTokens], [billed.replies, billed.input + billed.cacheCreation + billed.cacheRead + billed.output]);
 
     // …and that is what Claude Code shows at the bottom of its screen.
-    const expected = `Sonnet 4.5 · ${dollars(numbers.session.costUSD)} session`;
+    const expected = `Sonnet 4.5 · task ${dollars(numbers.task.costUSD)} of $1.00 (${Math.round(numbers.task.fraction * 100)}%) · ${dollars(numbers.session.costUSD)} session`;
     await waitFor(`"${expected}"`, 20_000, () => (screen().includes(expected) ? true : undefined), screen);
   });
 });

@@ -114,7 +114,8 @@ function taskText(t: StatuslineTask): string {
   const share = t.fraction === undefined ? '' : ` (${Math.round(t.fraction * 100)}%)`;
   switch (t.binding) {
     case 'usd':
-      return `${head} ${dollars(t.costUSD)} of ${dollars(t.budget.usd!)}${t.unpriced ? ' (some unpriced)' : ''}${share}`;
+      // Measured in dollars only when something was priced or nothing was spent yet.
+      return `${head} ${dollars(t.costUSD ?? 0)} of ${dollars(t.budget.usd!)}${t.unpriced ? ' (some unpriced)' : ''}${share}`;
     case 'tokens':
       return `${head} ${compactTokens(t.totalTokens)} of ${compactTokens(t.budget.tokens!)} tokens${share}`;
     case 'minutes':

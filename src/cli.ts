@@ -20,8 +20,9 @@ const USAGE = `Usage: agent-meter <command> [options]
 
 Commands:
   sessions            Tokens and dollars per agent session (Claude Code, Codex, …)
-  statusline          One line for a terminal status bar: this session, today, the last hour.
-                      Reads Claude Code's statusLine JSON on stdin when there is one
+  statusline          One line for a terminal status bar: the folder's open task (as defined in
+                      the editor), this session, today, the last hour. Reads Claude Code's
+                      statusLine JSON on stdin when there is one
 
 Options:
   --json              Machine-readable output

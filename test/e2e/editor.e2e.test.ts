@@ -49,12 +49,25 @@ function ui(page: () => Page) {
     await page().waitForTimeout(300);
     await page().keyboard.press('Enter');
   };
+  /** What the open quick input asks (title with its step, placeholder, prompt); '' when closed. */
+  const asking = () =>
+    page().evaluate(() => {
+      const w = document.querySelector<HTMLElement>('.quick-input-widget');
+      if (!w || getComputedStyle(w).display === 'none') return '';
+      const text = (selector: string) => w.querySelector(selector)?.textContent ?? '';
+      return [text('.quick-input-title'), w.querySelector('input')?.getAttribute('placeholder') ?? '', text('.quick-input-message')].join('|');
+    });
   const answer = async (text: string, replace = false) => {
     await page().waitForSelector('.quick-input-widget input', { state: 'visible' });
+    const question = await asking();
     if (replace) await page().keyboard.press('Control+A');
     if (text) await page().keyboard.type(text);
     await page().waitForTimeout(150);
     await page().keyboard.press('Enter');
+    // A multi-step input keeps the widget open: wait for the next question (or the close) so
+    // the next answer is not typed into this one.
+    const deadline = Date.now() + 5000;
+    while ((await asking()) === question && Date.now() < deadline) await page().waitForTimeout(50);
   };
   const shot = (name: string) => page().screenshot({ path: path.join(ARTIFACTS, name) });
   return { meterText, palette, answer, shot };

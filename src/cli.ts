@@ -166,18 +166,35 @@ interface StatusContext {
   cwd?: string;
 }
 
+/** How long the statusline waits for stdin to end: Claude Code writes its JSON at once and closes. */
+const STDIN_WAIT_MS = 500;
+
 /**
  * Claude Code's statusLine JSON (`session_id`, `model.display_name`, …) when stdin is a pipe or a
- * file; nothing from a terminal, an empty stdin or anything that is not that JSON.
+ * file; nothing from a terminal, an empty stdin or anything that is not that JSON. A pipe that
+ * stays open without an end (a parent that never closes it) is given up after STDIN_WAIT_MS.
  */
-function statusContext(): StatusContext {
-  if (process.stdin.isTTY) return {};
-  let text: string;
-  try {
-    text = fs.readFileSync(0, 'utf8');
-  } catch {
-    return {};
-  }
+function statusContext(): Promise<StatusContext> {
+  if (process.stdin.isTTY) return Promise.resolve({});
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      clearTimeout(timer);
+      process.stdin.removeAllListeners().destroy();
+      resolve(parseStatusContext(Buffer.concat(chunks).toString('utf8')));
+    };
+    const timer = setTimeout(done, STDIN_WAIT_MS);
+    process.stdin.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if ((size += chunk.length) > 1024 * 1024) done();
+    });
+    process.stdin.once('end', done);
+    process.stdin.once('error', done);
+  });
+}
+
+function parseStatusContext(text: string): StatusContext {
   try {
     const input = JSON.parse(text) as { session_id?: unknown; cwd?: unknown; model?: { display_name?: unknown; id?: unknown }; workspace?: { current_dir?: unknown } };
     const model = input.model?.display_name ?? input.model?.id;
@@ -199,9 +216,9 @@ function openTask(folder: string, sessions: readonly SessionSummary[], engine: E
   return task && statuslineTask(task, sessions, (agent, id) => engine.ledger.sessionRecords(agent, id), now);
 }
 
-function statuslineCommand(args: Args): void {
+async function statuslineCommand(args: Args): Promise<void> {
   const started = performance.now();
-  const context = statusContext();
+  const context = await statusContext();
   const { engine, stats } = startEngine(args);
   const now = Date.now();
   const dayStart = startOfDay(now);
@@ -320,7 +337,7 @@ function describeSkip(s: Skip): string {
   return `${s.reason}: ${s.file}${s.offset !== undefined ? ` at byte ${s.offset}` : ''}${s.detail ? ` (${s.detail})` : ''}`;
 }
 
-function main(argv: string[]): number {
+function main(argv: string[]): number | Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -336,8 +353,7 @@ function main(argv: string[]): number {
         sessionsCommand(args);
         return 0;
       case 'statusline':
-        statuslineCommand(args);
-        return 0;
+        return statuslineCommand(args).then(() => 0);
       case '':
         throw new UsageError('no command given');
       default:
@@ -352,7 +368,8 @@ function main(argv: string[]): number {
   }
 }
 
-const code = main(process.argv.slice(2));
-// Exit as soon as the output is flushed: letting the loop wind down waits for V8's background
-// work on a heap we are about to drop (about 70 ms after a warm start here).
-process.stdout.write('', () => process.exit(code));
+void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+  // Exit as soon as the output is flushed: letting the loop wind down waits for V8's background
+  // work on a heap we are about to drop (about 70 ms after a warm start here).
+  process.stdout.write('', () => process.exit(code));
+});

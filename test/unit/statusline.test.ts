@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -110,6 +110,24 @@ describe('agent-meter statusline (dist/cli.js)', () => {
     // Without stdin (a tmux status): no session, the rest the same; --session picks one.
     assert.match(run(undefined), /^\$0\.0[12] today · \$0\.01\/h$/);
     assert.match(run(undefined, '--session', b), /^\$0\.002[23] session · /);
+  });
+
+  it('does not hang on a stdin that stays open without an end', async () => {
+    const child = spawn(process.execPath, [cli, 'statusline', '--no-cache'], { env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex') }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve) => {
+      const kill = setTimeout(() => child.kill(), 10_000);
+      child.on('exit', (c) => {
+        clearTimeout(kill);
+        resolve(c);
+      });
+    });
+    child.stdin.destroy();
+    assert.equal(code, 0, 'it gave up waiting and printed its line');
+    assert.equal(out.trim(), 'no agent usage today');
+    assert.ok(Date.now() - started < 5000);
   });
 
   it("shows the open task of Claude Code's folder from the editor's task store, and never writes the store", () => {

@@ -90,10 +90,17 @@ export class Scanner {
     }
   }
 
-  /** The state of a file by id, while the file is known. */
+  /**
+   * The state of a file by id, while the file is known, with its parser's state as of now: the
+   * ledger ranks files by it (preferFile) while a file is still being read, and the state saved at
+   * the end of the last read would not yet know, say, when a Codex rollout started.
+   */
   stateOf(id: number): FileState | undefined {
     const file = this.paths.get(id);
-    return file === undefined ? undefined : this.files.get(file);
+    const state = file === undefined ? undefined : this.files.get(file);
+    const kept = this.parsers.get(id);
+    if (state && kept) state.parserState = kept.parser.saveState();
+    return state;
   }
 
   fileStates(): FileState[] {
@@ -366,9 +373,6 @@ export class Scanner {
     const sink: ParseSink = {
       usage: (record: UsageRecord) => {
         this.stats.records++;
-        // The ledger may rank this file against another right now (preferFile reads the state):
-        // let it see what the parser knows so far, not the state of the last read.
-        state.parserState = parser.saveState();
         this.options.ledger.add(record, state.id);
       },
       activity: activity ? (event) => this.options.onActivity?.(event) : undefined,

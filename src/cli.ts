@@ -8,12 +8,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Engine } from './core/engine';
-import { addRecord, emptyTotals, mergeTotals, type SessionSummary } from './core/ledger/ledger';
+import { addRecord, emptyTotals, mergeTotals, sessionKey, type LedgerRecord, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
 import { statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
 import { startOfDay } from './core/util/day';
 import type { AgentId, Skip } from './core/sources/types';
+import type { RecordsOf } from './core/tasks/attribution';
 import { defaultStateDir } from './core/util/paths';
 
 const USAGE = `Usage: agent-meter <command> [options]
@@ -206,14 +207,14 @@ function parseStatusContext(text: string): StatusContext {
 }
 
 /** The open task of the folder from the editor's task store, if the extension keeps one here. */
-function openTask(folder: string, sessions: readonly SessionSummary[], engine: Engine, now: number): StatuslineTask | undefined {
+function openTask(folder: string, sessions: readonly SessionSummary[], recordsOf: RecordsOf, now: number): StatuslineTask | undefined {
   const stores = taskStores({ home: os.homedir(), vars: process.env }, fs.existsSync);
   if (stores.length === 0) return undefined;
   // Loaded only now: the task store's validation loads zod.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openTaskFor, statuslineTask } = require('./core/report/statuslineTask') as typeof import('./core/report/statuslineTask');
   const task = openTaskFor(folder, stores);
-  return task && statuslineTask(task, sessions, (agent, id) => engine.ledger.sessionRecords(agent, id), now);
+  return task && statuslineTask(task, sessions, recordsOf, now);
 }
 
 async function statuslineCommand(args: Args): Promise<void> {
@@ -225,12 +226,20 @@ async function statuslineCommand(args: Args): Promise<void> {
   const sessions = engine.ledger.summaries();
   const wanted = args.session ?? context.sessionId;
   const session = wanted === undefined ? undefined : sessions.find((s) => s.sessionId === wanted);
+  // Each session's records once (the task's attribution asks for some of them again).
+  const seen = new Map<string, readonly LedgerRecord[]>();
+  const recordsOf: RecordsOf = (agent, id) => {
+    const key = sessionKey(agent, id);
+    let records = seen.get(key);
+    if (!records) seen.set(key, (records = engine.ledger.sessionRecords(agent, id)));
+    return records;
+  };
   // Only sessions active today: their records are needed (older ones stay packed, unread).
-  const records = sessions.filter((s) => s.lastActivity >= dayStart).flatMap((s) => engine.ledger.sessionRecords(s.agent, s.sessionId));
-  const numbers = statuslineNumbers({ now, dayStart, records, session, task: openTask(context.cwd ?? process.cwd(), sessions, engine, now) });
+  const records = sessions.filter((s) => s.lastActivity >= dayStart).flatMap((s) => recordsOf(s.agent, s.sessionId));
+  const numbers = statuslineNumbers({ now, dayStart, records, session, task: openTask(context.cwd ?? process.cwd(), sessions, recordsOf, now) });
   if (args.verbose) reportStats(stats, performance.now() - started);
   if (args.json) {
-    const out = (s: { costUSD: number | null }) => ({ ...s, costUSD: s.costUSD === null ? null : Math.round(s.costUSD * 1e9) / 1e9 });
+    const out = <T extends { costUSD: number | null }>(s: T) => ({ ...s, costUSD: nanoDollars(s.costUSD) });
     process.stdout.write(`${JSON.stringify({ task: numbers.task ? out(numbers.task) : null, session: numbers.session ? out(numbers.session) : null, today: out(numbers.today), lastHour: out(numbers.lastHour) })}\n`);
   } else {
     process.stdout.write(`${statuslineText(numbers, context.model)}\n`);
@@ -267,6 +276,15 @@ function sessionsSince(engine: Engine, sessions: SessionSummary[], since: number
   return out;
 }
 
+/**
+ * Dollars to the nano-dollar for JSON output: sums of the same costs in another order (a cold scan
+ * adds requests, a warm start per-file totals) differ in the last bits of a double, and the output
+ * should not.
+ */
+function nanoDollars(cost: number | null): number | null {
+  return cost === null ? null : Math.round(cost * 1e9) / 1e9;
+}
+
 function toJson(s: SessionSummary) {
   return {
     agent: s.agent,
@@ -281,9 +299,7 @@ function toJson(s: SessionSummary) {
     cacheReadTokens: s.cacheReadTokens,
     reasoningOutputTokens: s.reasoningOutputTokens,
     totalTokens: s.totalTokens,
-    // To the nano-dollar: sums of the same costs in another order (a cold scan adds requests, a
-    // warm start per-file totals) differ in the last bits of a double, and the output should not.
-    costUSD: s.costUSD === null ? null : Math.round(s.costUSD * 1e9) / 1e9,
+    costUSD: nanoDollars(s.costUSD),
     unpricedModels: s.unpricedModels,
     estimated: s.estimated,
   };

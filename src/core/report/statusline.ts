@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { addRecord, emptyTotals, type LedgerRecord, type SessionSummary, type Totals } from '../ledger/ledger';
-import { editorUserDirs } from '../sources/cline/clineSource';
+import { globalStorageDirs } from '../sources/cline/clineSource';
 import type { SourceEnv } from '../sources/source';
 import { compactTokens, dollars } from './format';
 
@@ -59,8 +59,8 @@ const EXTENSION_ID = 'agent-meter.agent-meter';
 
 /** The extension's task stores in every editor it may run in (one per editor), those that exist. */
 export function taskStores(env: SourceEnv, exists: (file: string) => boolean): string[] {
-  return editorUserDirs(env)
-    .map((dir) => path.join(dir, 'User', 'globalStorage', EXTENSION_ID, 'tasks.json'))
+  return globalStorageDirs(env, EXTENSION_ID)
+    .map((dir) => path.join(dir, 'tasks.json'))
     .filter(exists);
 }
 

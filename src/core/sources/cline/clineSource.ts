@@ -49,6 +49,11 @@ export function editorUserDirs(env: SourceEnv): string[] {
   return dirs;
 }
 
+/** `<user dir>/User/globalStorage/<folder>` in every editor: an extension's global storage. */
+export function globalStorageDirs(env: SourceEnv, folder: string): string[] {
+  return editorUserDirs(env).map((dir) => path.join(dir, 'User', 'globalStorage', folder));
+}
+
 /**
  * Cline's data folder outside the editor: `$CLINE_DATA_DIR`, else `$CLINE_DIR/data`, else
  * `~/.cline/data` (cline/cline `sdk/packages/shared/src/storage/paths.ts` resolveClineDataDir, and
@@ -72,7 +77,7 @@ function clineFamilySource(product: Product): AgentSource {
     agent: product,
     mode: 'document',
     roots(env: SourceEnv): string[] {
-      const roots = editorUserDirs(env).map((dir) => path.join(dir, 'User', 'globalStorage', EXTENSION_ID[product], 'tasks'));
+      const roots = globalStorageDirs(env, EXTENSION_ID[product]).map((dir) => path.join(dir, 'tasks'));
       if (product !== 'cline') return roots;
       sessionsDir = clineSessionsDir(env);
       // The standalone host (JetBrains, CLI 1.x–2.x) uses `<data dir>` as its globalStorage, so its

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { editorUserDirs } from '../cline/clineSource';
+import { editorUserDirs, globalStorageDirs } from '../cline/clineSource';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
 import { requestActivity, type RequestContext } from './activity';
@@ -74,7 +74,7 @@ export const copilotWorkspaceSource: AgentSource = {
 export const copilotEmptyWindowSource: AgentSource = {
   agent: 'copilot-chat',
   mode: 'document',
-  roots: (env) => editorUserDirs(env).map((dir) => path.join(dir, 'User', 'globalStorage', 'emptyWindowChatSessions')),
+  roots: (env) => globalStorageDirs(env, 'emptyWindowChatSessions'),
   isLogFile: (relativePath) => !/[\\/]/.test(relativePath) && /\.jsonl?$/.test(relativePath),
   createParser(file, sink, options, saved) {
     return new CopilotParser(file, sink, options, saved as CopilotState | undefined, undefined);

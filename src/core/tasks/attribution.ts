@@ -35,7 +35,6 @@ export interface DayOptions extends AttributionOptions {
   utcOffsetMinutes?: number;
 }
 
-
 /**
  * A path in the form used for comparison: resolved, without trailing separators, and lower-cased
  * where the file system ignores case (Windows, and macOS's default APFS). VS Code reports
@@ -112,7 +111,6 @@ export function taskUsage(
 export function currentNumbers(task: Task, sessions: readonly SessionRef[], recordsOf: RecordsOf, now: number, options: AttributionOptions = {}): TaskNumbers {
   return task.final ?? taskNumbers(task, sessions, recordsOf, now, options);
 }
-
 
 /**
  * What the workspace's agents spent today (local calendar day), for the status bar when no task is

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { json, listenLoopback } from './loopback';
+import { json, listenLoopback, readBody } from './loopback';
 
 export type GeminiScenarioName = 'normal' | 'runaway';
 
@@ -144,17 +144,9 @@ export async function startGeminiServer(opts: GeminiServerOptions): Promise<Gemi
   let billed = 0;
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // 32 MB: far above any CLI request here; a bound so a runaway client cannot fill memory.
-      if (size > 32 * 1024 * 1024) req.destroy();
-      else chunks.push(c);
-    });
-    req.on('end', () => {
+    readBody(req, (raw) => {
       try {
-        handle(req, res, Buffer.concat(chunks).toString('utf8'));
+        handle(req, res, raw);
       } catch (err) {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { code: 500, status: 'INTERNAL', message: String(err) } }));

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { json, listenLoopback } from './loopback';
+import { json, listenLoopback, readBody } from './loopback';
 
 export type ScenarioName = 'normal' | 'runaway' | 'errorLoop' | 'idle' | 'largeContext';
 
@@ -196,16 +196,8 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     });
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // 32 MB: far above any agent request here; a bound so a runaway client cannot fill memory.
-      if (size > 32 * 1024 * 1024) req.destroy();
-      else chunks.push(c);
-    });
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => {
+    readBody(req, (raw) => {
+      handle(req, res, raw).catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { type: 'server_error', message: String(err) } }));
       });

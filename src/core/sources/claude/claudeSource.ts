@@ -59,6 +59,8 @@ class ClaudeParser implements FileParser {
   private readonly toolNames = new Map<string, string>();
   private readonly fallbackSessionId: string;
   private announced = false;
+  /** The last model name seen, so consecutive records share one string. */
+  private lastModel = '';
 
   constructor(
     private readonly file: string,
@@ -96,7 +98,8 @@ class ClaudeParser implements FileParser {
   private handle(record: Record<string, unknown>, offset: number): void {
     if (typeof record.sessionId === 'string' && this.sessionId === undefined) this.sessionId = record.sessionId;
     if (typeof record.cwd === 'string') this.cwd = record.cwd;
-    const sessionId = typeof record.sessionId === 'string' ? record.sessionId : (this.sessionId ?? this.fallbackSessionId);
+    // The file's own session id object when the line repeats it: records share one string, not one each.
+    const sessionId = typeof record.sessionId === 'string' ? (record.sessionId === this.sessionId ? this.sessionId : record.sessionId) : (this.sessionId ?? this.fallbackSessionId);
     const timestamp = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : NaN;
     if (this.options.activity && !this.announced && this.cwd !== undefined && !Number.isNaN(timestamp)) {
       this.announced = true;
@@ -123,7 +126,7 @@ class ClaudeParser implements FileParser {
   private assistant(record: Record<string, unknown>, sessionId: string, timestamp: number, offset: number): void {
     const message = record.message as Record<string, unknown> | undefined;
     if (typeof message !== 'object' || message === null) return;
-    const model = typeof message.model === 'string' ? message.model : '';
+    const model = typeof message.model === 'string' ? this.shared(message.model) : '';
     // `<synthetic>` marks API-error and interruption notices: nothing was billed.
     if (model === '<synthetic>' || record.isApiErrorMessage === true) return;
     const usage = message.usage as Record<string, unknown> | undefined;
@@ -142,7 +145,8 @@ class ClaudeParser implements FileParser {
         this.sink.usage({
           agent: 'claude-code',
           sessionId,
-          key: id && requestId ? `${id}:${requestId}` : '',
+          // join makes one flat string; a template literal makes a rope of three that the ledger keeps.
+          key: id && requestId ? [id, requestId].join(':') : '',
           timestamp,
           model: model || 'unknown',
           inputTokens: input,
@@ -202,6 +206,12 @@ class ClaudeParser implements FileParser {
       }
     }
     if (human && record.isMeta !== true && !record.isCompactSummary) this.sink.activity?.({ kind: 'userTurn', agent: 'claude-code', sessionId, timestamp });
+  }
+
+  /** `name`, or the equal string the previous record used (the ledger keeps one per record otherwise). */
+  private shared(name: string): string {
+    if (name !== this.lastModel) this.lastModel = name;
+    return this.lastModel;
   }
 
   private rememberTool(callId: string, name: string): void {

@@ -252,7 +252,7 @@ class CodexParser implements FileParser {
       agent: 'codex',
       sessionId: this.session(),
       // A forked rollout replays its parent's events verbatim: the same instant and totals.
-      key: `${timestamp}|${total ? 'T' : 'L'}|${stamp.input}|${stamp.cached}|${stamp.output}|${stamp.reasoning}|${stamp.total}`,
+      key: [timestamp, total ? 'T' : 'L', stamp.input, stamp.cached, stamp.output, stamp.reasoning, stamp.total].join('|'),
       timestamp,
       model: this.model ?? 'unknown',
       inputTokens: delta.input - cached,

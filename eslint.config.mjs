@@ -7,6 +7,9 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // `import fs = require('node:fs')` bundles to a plain require; `import * as fs` makes esbuild
+      // copy every export onto a namespace object at each start (2 ms of the CLI's warm start).
+      '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
     },
   },
   {

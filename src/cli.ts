@@ -5,8 +5,8 @@
  *                        [--no-cache] [--price-overrides FILE] [--verbose]
  *   agent-meter statusline [--json] [--session ID] [same options]   (Claude Code's statusLine JSON on stdin)
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import fs = require('node:fs');
+import os = require('node:os');
 import { Engine } from './core/engine';
 import { addRecord, emptyTotals, mergeTotals, sessionKey, type LedgerRecord, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';

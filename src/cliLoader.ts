@@ -7,10 +7,10 @@
  * The cache is only an optimisation: anything wrong with it and the bundle runs as usual.
  * `--no-cache` writes nothing, this cache included.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import Module from 'node:module';
-import * as path from 'node:path';
-import * as vm from 'node:vm';
+import path = require('node:path');
+import vm = require('node:vm');
 import { defaultStateDir } from './core/util/paths';
 
 const main = path.join(__dirname, 'cli-main.js');

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import * as vscode from 'vscode';
 import { inWorkspace } from './core/tasks/attribution';
 import { registerCommands } from './host/commands';

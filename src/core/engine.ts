@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { keyHash, Ledger } from './ledger/ledger';
 import type { Pricer } from './pricing/pricer';
 import { IndexError, loadIndex, saveIndex } from './scan/indexStore';

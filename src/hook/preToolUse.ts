@@ -4,7 +4,7 @@
  * when the task's hard budget is crossed or a loop is flagged, denies the call with the reason.
  * It never breaks the agent: any problem (no state file, bad JSON) allows the call.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 function main(): void {
   const stateFile = process.argv[2];

@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as os from 'node:os';
+import fs = require('node:fs');
+import path = require('node:path');
+import os = require('node:os');
 import * as vscode from 'vscode';
 import { ActivityLog } from '../core/activity/activityLog';
 import { Engine } from '../core/engine';

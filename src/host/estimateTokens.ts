@@ -6,7 +6,7 @@
  * run of either command, so activation never loads it. Each command returns its `TokenEstimate`
  * (the integration test reads it) and shows the result without waiting for the user.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import * as vscode from 'vscode';
 import { buildEstimate, CONFIRM_ABOVE_BYTES, estimateDollars, estimateText, summaryText, type TokenEstimate } from '../core/estimate/estimate';
 import type * as Tokenizer from '../core/estimate/tokenizer';

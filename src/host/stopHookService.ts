@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import * as vscode from 'vscode';
 import { HOOK_SCRIPT_NAME, hasHook, hookCommand, stopDecision, withHook, withoutHook, type StopState } from '../core/guard/stopHook';
 import { writeFileAtomic } from '../core/util/atomicWrite';

@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import * as vscode from 'vscode';
 import type { Budget, Outcome, Task, TaskInput, TaskNumbers } from '../core/tasks/task';
 import { TaskStore, type StoreProblem } from '../core/tasks/taskStore';

@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { addRecord, emptyTotals, type LedgerRecord, type SessionSummary, type Totals } from '../ledger/ledger';
 import { globalStorageDirs } from '../sources/cline/clineSource';
 import type { SourceEnv } from '../sources/source';

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as zlib from 'node:zlib';
+import fs = require('node:fs');
+import zlib = require('node:zlib');
 import { keyHash, PACKED_FIELDS, type Ledger, type PackedRecords, type SavedPart } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
 import { writeFileAtomic } from '../util/atomicWrite';

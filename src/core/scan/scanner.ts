@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { AgentSource, FileParser, SourceEnv } from '../sources/source';
 import type { ActivityEvent, AgentId, ParseSink, Skip, SkipReason, UsageRecord } from '../sources/types';
 import { walkFiles } from './walk';

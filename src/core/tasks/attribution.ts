@@ -4,7 +4,7 @@
  * inside the task's active windows (start to end, minus pauses). A session that straddles a
  * boundary is split there, record by record: the agent kept running, the task did not.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import { addRecord, emptyTotals, sessionKey, type LedgerRecord, type Totals } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
 import { DAY_MS, startOfDay } from '../util/day';

@@ -13,8 +13,8 @@
  */
 import { AGENT_ID_TUPLE } from '../sources/agentNames';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { folderSetKey } from './attribution';

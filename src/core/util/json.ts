@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 /**
  * Narrowing helpers for JSON read from agents' logs: every source checks shapes the same way, and

@@ -1,5 +1,5 @@
-import * as os from 'node:os';
-import * as path from 'node:path';
+import os = require('node:os');
+import path = require('node:path');
 
 /** The OS cache folder for Agent Meter's index (CLI default; the extension uses globalStorage). */
 export function defaultStateDir(env: Readonly<Record<string, string | undefined>> = process.env, platform = process.platform, home = os.homedir()): string {

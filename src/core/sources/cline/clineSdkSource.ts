@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { tokenCount } from '../claude/claudeSource';
 import { errorHash, stableHash } from '../../util/hash';
 import { obj, readJson, str } from '../../util/json';

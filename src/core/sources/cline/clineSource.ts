@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { Provider } from '../../pricing/pricer';
 import { PRICE_TABLE } from '../../pricing/prices.generated';
 import { errorHash, stableHash } from '../../util/hash';

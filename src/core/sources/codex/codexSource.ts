@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { tokenCount } from '../claude/claudeSource';

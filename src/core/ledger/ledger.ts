@@ -247,6 +247,14 @@ export class Ledger {
   /** agent → sessionId → entry (nested, so the hot path never builds a key string). */
   private readonly sessions = new Map<AgentId, Map<string, SessionEntry>>();
   private readonly changed = new Set<SessionEntry>();
+  /**
+   * One-entry memories for the hot path: a file's records nearly always belong to one session and
+   * arrive together, so most adds find their session entry, its changed mark and their file's list
+   * without a hash lookup. (Session entries are never deleted, so a remembered one stays valid.)
+   */
+  private lastSession: SessionEntry | undefined;
+  private lastTouched: SessionEntry | undefined;
+  private lastFile: { id: number; records: StoredRecord[] } | undefined;
   private readonly packed = new Map<number, PackedFile>();
   /** Keys of packed records → their file: a new copy of one of them unpacks that file first. */
   private packedKeys: PackedKeyIndex | undefined;
@@ -281,8 +289,7 @@ export class Ledger {
       for (const owner of owners) this.unpack(owner);
     }
     const stored = this.store(record, fileId, knownCost);
-    let fileRecords = this.byFile.get(fileId);
-    if (!fileRecords) this.byFile.set(fileId, (fileRecords = []));
+    const fileRecords = this.recordList(fileId);
     if (!record.key) {
       fileRecords.push(stored);
       this.attach(stored);
@@ -310,6 +317,15 @@ export class Ledger {
       stored.slot = fileRecords.push(stored) - 1;
     }
     this.crown(rivals, winner);
+  }
+
+  /** The list of a file's stored records, created on its first record. */
+  private recordList(fileId: number): StoredRecord[] {
+    if (this.lastFile?.id === fileId) return this.lastFile.records;
+    let records = this.byFile.get(fileId);
+    if (!records) this.byFile.set(fileId, (records = []));
+    this.lastFile = { id: fileId, records };
+    return records;
   }
 
   /** Prices a record once and gives every stored record the same shape (one hidden class). */
@@ -344,6 +360,7 @@ export class Ledger {
     const records = this.byFile.get(fileId);
     if (!records) return;
     this.byFile.delete(fileId);
+    if (this.lastFile?.id === fileId) this.lastFile = undefined;
     for (const record of records) {
       if (!record.key) {
         this.detach(record);
@@ -638,6 +655,7 @@ export class Ledger {
   drainChanged(): string[] {
     const keys = [...this.changed].map((e) => sessionKey(e.agent, e.sessionId));
     this.changed.clear();
+    this.lastTouched = undefined;
     return keys;
   }
 
@@ -688,7 +706,10 @@ export class Ledger {
   }
 
   private touch(entry: SessionEntry): void {
-    this.changed.add(entry);
+    if (entry !== this.lastTouched) {
+      this.changed.add(entry);
+      this.lastTouched = entry;
+    }
     this.version++;
   }
 
@@ -697,10 +718,13 @@ export class Ledger {
   }
 
   private session(agent: AgentId, sessionId: string): SessionEntry {
+    const last = this.lastSession;
+    if (last !== undefined && last.sessionId === sessionId && last.agent === agent) return last;
     let byId = this.sessions.get(agent);
     if (!byId) this.sessions.set(agent, (byId = new Map()));
     let entry = byId.get(sessionId);
     if (!entry) byId.set(sessionId, (entry = { agent, sessionId, cwd: undefined, records: new Set(), packed: new Map() }));
+    this.lastSession = entry;
     return entry;
   }
 }

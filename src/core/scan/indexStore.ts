@@ -240,7 +240,8 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
     const pr = numbers[at + 12];
     if (!(s >= 0 && s < names && m >= 0 && m < names && sp < names && pr < names)) throw new IndexError('index refers to a missing name');
   }
-  const files = header.files.map(({ records: _records, parts: _parts, keyBytes: _keyBytes, ...f }) => f);
+  // Built field by field: a rest spread walks every key of every entry (850 files: ~0.5 ms).
+  const files = header.files.map((f): FileState => ({ id: f.id, path: f.path, agent: f.agent, size: f.size, mtimeMs: f.mtimeMs, ino: f.ino, offset: f.offset, parserState: f.parserState, skips: f.skips ?? {} }));
   onFiles?.(files);
   const costsValid = header.pricing === ledger.pricing;
   const restored: Array<{ fileId: number; block: PackedRecords; parts?: SavedPart[] }> = [];

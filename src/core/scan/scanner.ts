@@ -80,10 +80,13 @@ export class Scanner {
     this.buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, options.maxLineBytes ?? READ_CHUNK));
   }
 
-  /** Restores files from a persisted index (their records must already be in the ledger). */
+  /**
+   * Restores files from a persisted index (their records must already be in the ledger). The
+   * states are taken over, not copied: the index built them for the scanner alone.
+   */
   restore(files: readonly FileState[]): void {
     for (const f of files) {
-      this.files.set(f.path, { ...f, skips: { ...f.skips } });
+      this.files.set(f.path, f);
       this.paths.set(f.id, f.path);
       this.nextId = Math.max(this.nextId, f.id + 1);
       this.noteSession(f);

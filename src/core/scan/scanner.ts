@@ -141,22 +141,34 @@ export class Scanner {
     return step.value;
   }
 
-  /** Every log file below every root, each once, in a stable order; unreadable folders are skips. */
+  /**
+   * Every log file below every root, each once, in a stable order; unreadable folders are skips.
+   * Sources that share a root (OpenCode's message files and database, Gemini's two formats) share
+   * one walk of it, which enters only folders one of them can use; a file goes to the first
+   * source, in the sources' order, that takes it.
+   */
   discover(stats: ScanStats = newStats()): FoundFile[] {
-    const out: FoundFile[] = [];
-    const seen = new Set<string>();
+    const byRoot = new Map<string, AgentSource[]>();
     for (const source of this.options.sources) {
       for (const root of source.roots(this.options.env)) {
-        const files = walkFiles(
-          root,
-          (rel) => source.isLogFile(rel),
-          (folder, error) => this.skip(stats, undefined, { reason: 'unreadable-folder', file: folder, detail: error.code ?? error.message }),
-        );
-        for (const file of files) {
-          if (seen.has(file)) continue;
-          seen.add(file);
-          out.push({ source, file });
-        }
+        const sources = byRoot.get(root);
+        if (!sources) byRoot.set(root, [source]);
+        else if (!sources.includes(source)) sources.push(source);
+      }
+    }
+    const out: FoundFile[] = [];
+    const seen = new Set<string>();
+    for (const [root, sources] of byRoot) {
+      const found = walkFiles(
+        root,
+        (rel) => sources.find((s) => s.isLogFile(rel)),
+        (folder, error) => this.skip(stats, undefined, { reason: 'unreadable-folder', file: folder, detail: error.code ?? error.message }),
+        (rel) => sources.some((s) => s.descend?.(rel) ?? true),
+      );
+      for (const { file, match } of found) {
+        if (seen.has(file)) continue;
+        seen.add(file);
+        out.push({ source: match, file });
       }
     }
     return out;

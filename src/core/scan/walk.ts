@@ -1,18 +1,40 @@
 import fs = require('node:fs');
 import path = require('node:path');
 
+/** A file found below a root, with what `pick` said of it. */
+export interface Found<T> {
+  readonly file: string;
+  readonly match: T;
+}
+
 /**
- * Lists the files below `root` for which `accept(relativePath)` holds. A missing root is empty; a
- * folder that cannot be read is reported through `onError` and skipped. Symbolic links are not
- * followed (a loop would never end, and the agents do not write links).
+ * Lists the files below `root` for which `pick(relativePath)` gives something, sorted by path. A
+ * missing root is empty; a folder that cannot be read is reported through `onError` and skipped.
+ * `descend(relativeFolder)` prunes folders that cannot hold a wanted file (an agent's data folder
+ * also holds caches and snapshots of thousands of files). Symbolic links are not followed (a loop
+ * would never end, and the agents do not write links).
  */
-export function walkFiles(root: string, accept: (relativePath: string) => boolean, onError: (folder: string, error: NodeJS.ErrnoException) => void): string[] {
-  const out: string[] = [];
-  const pending = [''];
+export function walkFiles<T>(
+  root: string,
+  pick: (relativePath: string) => T | undefined,
+  onError: (folder: string, error: NodeJS.ErrnoException) => void,
+  descend: (relativeFolder: string) => boolean = () => true,
+): Array<Found<T>> {
+  const out: Array<Found<T>> = [];
   // Joined by hand below: path.join normalises every path again, a third of a warm start's walk.
   const normal = path.normalize(root);
   const base = normal.length > path.parse(normal).root.length ? normal.replace(/[\\/]+$/, '') : normal;
   const prefix = base.endsWith(path.sep) ? base : base + path.sep;
+  // Most roots do not exist (every editor's folder is a candidate): a stat says so without the
+  // cost of an exception from readdir.
+  let exists = true;
+  try {
+    exists = fs.statSync(base, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    // Unreadable on the way there: readdir below reports it.
+  }
+  if (!exists) return out;
+  const pending = [''];
   while (pending.length > 0) {
     const relative = pending.pop()!;
     const folder = relative ? prefix + relative : base;
@@ -26,9 +48,13 @@ export function walkFiles(root: string, accept: (relativePath: string) => boolea
     }
     for (const entry of entries) {
       const child = relative ? `${relative}${path.sep}${entry.name}` : entry.name;
-      if (entry.isDirectory()) pending.push(child);
-      else if (entry.isFile() && accept(child)) out.push(prefix + child);
+      if (entry.isDirectory()) {
+        if (descend(child)) pending.push(child);
+      } else if (entry.isFile()) {
+        const match = pick(child);
+        if (match !== undefined) out.push({ file: prefix + child, match });
+      }
     }
   }
-  return out.sort();
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }

@@ -42,5 +42,10 @@ export interface AgentSource {
   roots(env: SourceEnv): string[];
   /** Whether a path below a root is one of this agent's logs. */
   isLogFile(relativePath: string): boolean;
+  /**
+   * Whether a folder below a root (its relative path) can hold such logs; every folder by default.
+   * Prunes the walk where an agent's folder also holds caches, snapshots or other tools' data.
+   */
+  descend?(relativeFolder: string): boolean;
   createParser(file: string, sink: ParseSink, options: ParserOptions, saved?: unknown): FileParser;
 }

@@ -36,6 +36,7 @@ export const clineSdkSource: AgentSource = {
     const parts = relativePath.split(/[\\/]/);
     return parts.length === 2 && parts[1].endsWith('.messages.json');
   },
+  descend: (relativeFolder: string) => !/[\\/]/.test(relativeFolder),
   createParser(file, sink, options, saved) {
     return new ClineSdkParser(file, sink, options, saved as SdkState | undefined);
   },

@@ -88,6 +88,8 @@ function clineFamilySource(product: Product): AgentSource {
       const parts = relativePath.split(/[\\/]/);
       return parts.length === 2 && parts[1] === 'ui_messages.json';
     },
+    // A task's folder may hold checkpoints and attachments: its log is at its top.
+    descend: (relativeFolder: string) => !/[\\/]/.test(relativeFolder),
     createParser(file, sink, options, saved) {
       return new ClineParser(product, file, sink, options, saved as ClineState | undefined, sessionsDir);
     },

@@ -65,6 +65,11 @@ export const copilotWorkspaceSource: AgentSource = {
     const parts = relativePath.split(/[\\/]/);
     return parts.length === 3 && parts[1] === 'chatSessions' && /\.jsonl?$/.test(parts[2]);
   },
+  // Each workspace's folder also holds every other extension's data: enter only chatSessions.
+  descend(relativeFolder: string): boolean {
+    const parts = relativeFolder.split(/[\\/]/);
+    return parts.length === 1 || (parts.length === 2 && parts[1] === 'chatSessions');
+  },
   createParser(file, sink, options, saved) {
     return new CopilotParser(file, sink, options, saved as CopilotState | undefined, workspaceFolder(path.join(path.dirname(path.dirname(file)), 'workspace.json')));
   },
@@ -76,6 +81,7 @@ export const copilotEmptyWindowSource: AgentSource = {
   mode: 'document',
   roots: (env) => globalStorageDirs(env, 'emptyWindowChatSessions'),
   isLogFile: (relativePath) => !/[\\/]/.test(relativePath) && /\.jsonl?$/.test(relativePath),
+  descend: () => false,
   createParser(file, sink, options, saved) {
     return new CopilotParser(file, sink, options, saved as CopilotState | undefined, undefined);
   },

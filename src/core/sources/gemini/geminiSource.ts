@@ -26,6 +26,16 @@ function chatRoots(env: SourceEnv): string[] {
   return [path.join(home, '.gemini', 'tmp')];
 }
 
+/**
+ * How deep a folder is below a root when it is a project or inside a project's `chats` (1: the
+ * project, 2: its chats, 3: a subagent folder in chats); Infinity elsewhere (checkpoints, shell
+ * history and logs of a project are never entered).
+ */
+function chatsFolderDepth(relativeFolder: string): number {
+  const parts = relativeFolder.split(/[\\/]/);
+  return parts.length === 1 || parts[1] === 'chats' ? parts.length : Infinity;
+}
+
 /** `<project>/chats/session-*.json`, the single-document format. */
 export const geminiDocumentSource: AgentSource = {
   agent: 'gemini-cli',
@@ -35,6 +45,7 @@ export const geminiDocumentSource: AgentSource = {
     const parts = relativePath.split(/[\\/]/);
     return parts.length === 3 && parts[1] === 'chats' && parts[2].startsWith('session-') && parts[2].endsWith('.json');
   },
+  descend: (relativeFolder: string) => chatsFolderDepth(relativeFolder) <= 2,
   createParser(file, sink, options, saved) {
     return new GeminiDocumentParser(file, sink, options, saved as GeminiState | undefined);
   },
@@ -48,6 +59,7 @@ export const geminiLogSource: AgentSource = {
     const parts = relativePath.split(/[\\/]/);
     return (parts.length === 3 || parts.length === 4) && parts[1] === 'chats' && relativePath.endsWith('.jsonl');
   },
+  descend: (relativeFolder: string) => chatsFolderDepth(relativeFolder) <= 3,
   createParser(file, sink, options, saved) {
     return new GeminiLogParser(file, sink, options, saved as GeminiState | undefined);
   },

@@ -38,6 +38,11 @@ export const opencodeStorageSource: AgentSource = {
     const parts = relativePath.split(/[\\/]/);
     return parts.length === 4 && parts[0] === 'storage' && parts[1] === 'message' && parts[3].endsWith('.json');
   },
+  // Only storage/message/<session>: the data folder also holds every part, diff and git snapshot.
+  descend(relativeFolder: string): boolean {
+    const parts = relativeFolder.split(/[\\/]/);
+    return parts[0] === 'storage' && (parts.length === 1 || (parts[1] === 'message' && parts.length <= 3));
+  },
   createParser(file, sink, options, saved) {
     return new StorageMessageParser(file, sink, options, saved as StorageState | undefined);
   },
@@ -58,6 +63,7 @@ export const opencodeDbSource: AgentSource = {
   isLogFile(relativePath: string): boolean {
     return /^opencode(-[A-Za-z0-9._-]+)?\.db(-wal)?$/.test(relativePath);
   },
+  descend: () => false,
   createParser(file, sink, options, saved) {
     return new DatabaseParser(file, sink, options, saved as DatabaseState | undefined);
   },

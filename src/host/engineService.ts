@@ -1,4 +1,3 @@
-import fs = require('node:fs');
 import path = require('node:path');
 import os = require('node:os');
 import * as vscode from 'vscode';
@@ -10,7 +9,8 @@ import { geminiProjectHashMatches } from '../core/sources/gemini/geminiSource';
 import type { ActivityEvent } from '../core/sources/types';
 import type { Settings } from './config';
 import { whenFolderExists } from './folderWaiter';
-import { Disposable, DisposableStore, MutableDisposable, toDisposable } from './lifecycle';
+import { Disposable, DisposableStore, MutableDisposable, toDisposable, type IDisposable } from './lifecycle';
+import { watchTree } from './treeWatcher';
 
 /**
  * 25 ms: long enough to fold a streamed message's 2-5 lines (written within ~10 ms of each other)
@@ -137,21 +137,23 @@ export class EngineService extends Disposable {
   }
 
   /**
-   * Node's recursive fs.watch (inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on
-   * Windows) reports an append within milliseconds; VS Code's watcher for folders outside the
-   * workspace batches events and took seconds to start on a folder that had just appeared. If the
-   * platform refuses, fall back to VS Code's watcher.
+   * Node's fs.watch (inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on Windows) reports
+   * an append within milliseconds; VS Code's watcher for folders outside the workspace batches
+   * events and took seconds to start on a folder that had just appeared. Only the folders the
+   * sources can use are watched (see watchTree). If the platform refuses, fall back to VS Code's
+   * watcher.
    */
-  private watchRoot(root: string): vscode.Disposable {
+  private watchRoot(root: string): IDisposable {
     try {
       // Every change is offered to the scanner, which keeps only its sources' log files
       // (JSONL transcripts, and whole JSON documents such as Cline's ui_messages.json).
-      const watcher = fs.watch(root, { recursive: true, persistent: false }, (_event, name) => {
-        const file = name?.toString();
-        if (file && /\.jsonl?$/.test(file)) this.schedule(path.join(root, file));
+      return watchTree(root, {
+        descend: this.engineRef.scanner.descendFor(root),
+        onFile: (file) => {
+          if (/\.jsonl?$/.test(file)) this.schedule(file);
+        },
+        onError: (error) => this.log.warn(`Watching ${root} failed (${error.message}); use "Agent Meter: Rescan Agent Logs" to refresh.`),
       });
-      watcher.on('error', (error) => this.log.warn(`Watching ${root} failed (${error.message}); use "Agent Meter: Rescan Agent Logs" to refresh.`));
-      return new vscode.Disposable(() => watcher.close());
     } catch (error) {
       this.log.info(`fs.watch unavailable for ${root} (${(error as Error).message}); using the editor's watcher`);
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/*.{jsonl,json}'));

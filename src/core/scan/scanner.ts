@@ -174,6 +174,12 @@ export class Scanner {
     return out;
   }
 
+  /** Whether a folder below `root` (its relative path) can hold logs of the sources that read it, for watchers. */
+  descendFor(root: string): (relativeFolder: string) => boolean {
+    const sources = this.options.sources.filter((s) => s.roots(this.options.env).includes(root));
+    return (relativeFolder) => sources.some((s) => s.descend?.(relativeFolder) ?? true);
+  }
+
   /** Whether the scanner already holds state for a file (it will read only new bytes). */
   knows(file: string): boolean {
     return this.files.has(file);

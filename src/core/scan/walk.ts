@@ -20,7 +20,8 @@ export function walkFiles<T>(
   onError: (folder: string, error: NodeJS.ErrnoException) => void,
   descend: (relativeFolder: string) => boolean = () => true,
 ): Array<Found<T>> {
-  const out: Array<Found<T>> = [];
+  const files: string[] = [];
+  const matches = new Map<string, T>();
   // Joined by hand below: path.join normalises every path again, a third of a warm start's walk.
   const normal = path.normalize(root);
   const base = normal.length > path.parse(normal).root.length ? normal.replace(/[\\/]+$/, '') : normal;
@@ -33,7 +34,7 @@ export function walkFiles<T>(
   } catch {
     // Unreadable on the way there: readdir below reports it.
   }
-  if (!exists) return out;
+  if (!exists) return [];
   const pending = [''];
   while (pending.length > 0) {
     const relative = pending.pop()!;
@@ -52,9 +53,13 @@ export function walkFiles<T>(
         if (descend(child)) pending.push(child);
       } else if (entry.isFile()) {
         const match = pick(child);
-        if (match !== undefined) out.push({ file: prefix + child, match });
+        if (match === undefined) continue;
+        const file = prefix + child;
+        files.push(file);
+        matches.set(file, match);
       }
     }
   }
-  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  // Sorted as strings, natively: a comparator over the entries costs several times more.
+  return files.sort().map((file) => ({ file, match: matches.get(file)! }));
 }

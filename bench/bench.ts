@@ -218,11 +218,19 @@ async function main(): Promise<void> {
     const diffs = compareTokens(truth.sessions, sessions);
     verdict = diffs.length ? `MISMATCH (${diffs.length} differences, e.g. ${diffs.slice(0, 3).map((d) => `${d.key} ${d.field} ${d.expected}→${d.actual}`).join('; ')})` : `OK (${truth.sessions.length} sessions equal the generator truth)`;
 
-    // warm: state from the last cold run; append ~1 MB to a few files before each run
+    // warm: each run starts from the state the last cold run left (index and compiled code) with
+    // ~1 MB appended to a few files since, as a restart after a while of agent work finds it. The
+    // files are cut back and the state restored before every run, so each reads the same ~1 MB
+    // (without that, run k re-reads k MB: a run that reads under 8 MiB leaves the index as it is).
     const targets = [...largestFiles(path.join(dataDir, 'claude'), 2), ...largestFiles(path.join(dataDir, 'codex'), 1)];
     const originals = targets.map((f) => fs.statSync(f).size);
+    const coldState = tmp('am-bench-cold-state-');
+    fs.cpSync(state, coldState, { recursive: true });
     try {
       const append = () => {
+        targets.forEach((f, i) => fs.truncateSync(f, originals[i]));
+        fs.rmSync(state, { recursive: true, force: true });
+        fs.cpSync(coldState, state, { recursive: true });
         for (const f of targets) {
           const size = fs.statSync(f).size;
           const fd = fs.openSync(f, 'r');
@@ -245,6 +253,7 @@ async function main(): Promise<void> {
     } finally {
       targets.forEach((f, i) => fs.truncateSync(f, originals[i]));
       fs.rmSync(state, { recursive: true, force: true });
+      fs.rmSync(coldState, { recursive: true, force: true });
     }
   }
 

@@ -178,8 +178,7 @@ async function main(): Promise<void> {
   const [ccCmd, ...ccPre] = ccusageCommand();
   const ccArgs = (agent: string) => [...ccPre, agent, 'session', '--json', '--offline', '--timezone', 'UTC'];
   const ccEnv = { ...baseEnv, CLAUDE_CONFIG_DIR: path.join(dataDir, 'claude'), CODEX_HOME: path.join(dataDir, 'codex') };
-  const ccC = (await measure('ccusage claude session', cMB, () => run(ccCmd, ccArgs('claude'), ccEnv))).row;
-  const ccX = (await measure('ccusage codex session', xMB, () => run(ccCmd, ccArgs('codex'), ccEnv))).row;
+  const ccAgentSpec = (agent: 'claude' | 'codex', mb: number): Spec => ({ name: `ccusage ${agent} session`, mb, fn: () => run(ccCmd, ccArgs(agent), ccEnv) });
   const sh = `${[ccCmd, ...ccArgs('claude')].map((a) => JSON.stringify(a)).join(' ')} >/dev/null && ${[ccCmd, ...ccArgs('codex')].map((a) => JSON.stringify(a)).join(' ')} >/dev/null`;
   const ccBothSpec: Spec = { name: 'ccusage claude+codex', mb: cMB + xMB, fn: () => run('/bin/sh', ['-c', sh], ccEnv) };
 
@@ -189,11 +188,13 @@ async function main(): Promise<void> {
   let amWarm: Row | undefined;
   let ccBoth: Row;
   let ccBesideWarm: Row | undefined;
+  let perAgent: Array<[string, Row, Row]> = [];
   let verdict = 'SKIPPED (dist/cli.js not built)';
   if (!cli) {
     console.error(`Agent Meter: ${path.join(root, 'dist', 'cli.js')} not found — skipping the Agent Meter half (build it first).`);
-    ccBoth = (await measureTogether([ccBothSpec]))[0].row;
-    rows.push(ccC, ccX, ccBoth);
+    const [ccC, ccX, both] = await measureTogether([ccAgentSpec('claude', cMB), ccAgentSpec('codex', xMB), ccBothSpec]);
+    ccBoth = both.row;
+    rows.push(ccC.row, ccX.row, ccBoth);
   } else {
     const amArgs = [cli, 'sessions', '--json'];
     let state = '';
@@ -211,9 +212,22 @@ async function main(): Promise<void> {
       },
     ]);
     ccBoth = both.row;
-    rows.push(ccC, ccX, ccBoth);
     amCold = cold.row;
-    rows.push(amCold);
+    // Each agent alone, beside ccusage on the same agent: where the gap is (informational).
+    const scratch: string[] = [];
+    const coldOf = (agent: 'claude' | 'codex', mb: number): Spec => ({
+      name: `agent-meter cold, ${agent} only`,
+      mb,
+      fn: () => run(process.execPath, [...amArgs, '--agent', agent], agentMeterEnv(dataDir, scratch[scratch.length - 1], home)),
+      before: () => scratch.push(tmp('am-bench-state-')),
+    });
+    const [ccC, amC, ccX, amX] = await measureTogether([ccAgentSpec('claude', cMB), coldOf('claude', cMB), ccAgentSpec('codex', xMB), coldOf('codex', xMB)]);
+    for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+    perAgent = [
+      ['claude', amC.row, ccC.row],
+      ['codex', amX.row, ccX.row],
+    ];
+    rows.push(ccC.row, amC.row, ccX.row, amX.row, ccBoth, amCold);
     const sessions = (JSON.parse(cold.last.stdout) as { sessions: AgentMeterSession[] }).sessions;
     const diffs = compareTokens(truth.sessions, sessions);
     verdict = diffs.length ? `MISMATCH (${diffs.length} differences, e.g. ${diffs.slice(0, 3).map((d) => `${d.key} ${d.field} ${d.expected}→${d.actual}`).join('; ')})` : `OK (${truth.sessions.length} sessions equal the generator truth)`;
@@ -274,6 +288,7 @@ async function main(): Promise<void> {
     lines.push(`cold / ccusage(claude+codex) = ${ratio.toFixed(2)}  target <= 1.00  ${ratio <= 1 ? 'PASS' : 'FAIL'}   (CPU time: ${cell(amCold.cpuMs / ccBoth.cpuMs, 2, 0)})`);
     lines.push(`warm / ccusage(claude+codex) = ${wr.toFixed(2)}  target <= 0.25  ${wr <= 0.25 ? 'PASS' : 'FAIL'}   (CPU time: ${cell(amWarm.cpuMs / ccBesideWarm.cpuMs, 2, 0)})`);
     lines.push(`peak RSS = ${rss.toFixed(0)} MB  target <= 200  ${rss <= 200 ? 'PASS' : 'FAIL'}`);
+    for (const [agent, am, cc] of perAgent) lines.push(`  ${agent} alone: cold / ccusage ${agent} = ${(am.ms / cc.ms).toFixed(2)}   (CPU time: ${cell(am.cpuMs / cc.cpuMs, 2, 0)})`);
   }
   lines.push(`Agent Meter totals vs generator truth: ${verdict}`);
   console.log(lines.join('\n'));

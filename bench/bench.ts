@@ -105,6 +105,38 @@ interface Spec {
  * Runs the commands in turn, `reps` rounds (A B A B …, so that a busy spell of this shared
  * machine slows both alike), and takes each one's medians.
  */
+/**
+ * About `bytes` of a file's last whole lines: taken from its end backwards while they fit, passing
+ * over any line longer than `bytes` alone (a big tool output would be the whole append).
+ */
+function lastLines(file: string, bytes: number): Buffer {
+  const size = fs.statSync(file).size;
+  const len = Math.min(size, 16 * bytes);
+  const buf = Buffer.alloc(len);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, buf, 0, len, size - len);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const lines: Buffer[] = [];
+  let total = 0;
+  // Line ends from the last backwards; the first line of a partial window is not whole: skipped.
+  for (let end = len - 1; end > 0 && total < bytes; ) {
+    const start = buf.lastIndexOf(0x0a, end - 1) + 1;
+    if (start === 0 && len < size) break;
+    const line = buf.subarray(start, end + 1);
+    if (total + line.length <= bytes) {
+      lines.unshift(line);
+      total += line.length;
+    } else if (line.length <= bytes) {
+      break; // the next line back would overshoot: enough
+    }
+    end = start - 1;
+  }
+  return Buffer.concat(lines);
+}
+
 async function measureTogether(specs: Spec[]): Promise<Measured[]> {
   const samples: Sample[][] = specs.map(() => []);
   for (let i = 0; i < reps; i++) {
@@ -238,6 +270,10 @@ async function main(): Promise<void> {
     // (without that, run k re-reads k MB: a run that reads under 8 MiB leaves the index as it is).
     const targets = [...largestFiles(path.join(dataDir, 'claude'), 2), ...largestFiles(path.join(dataDir, 'codex'), 1)];
     const originals = targets.map((f) => fs.statSync(f).size);
+    // Each file's last whole lines, ~350 KB of them (lines can be longer than that: read back
+    // until they are, so the ~1 MB is really appended).
+    const tails = targets.map((f) => lastLines(f, 350_000));
+    const appendedMB = tails.reduce((n, t) => n + t.length, 0) / 1e6;
     const coldState = tmp('am-bench-cold-state-');
     fs.cpSync(state, coldState, { recursive: true });
     try {
@@ -245,21 +281,11 @@ async function main(): Promise<void> {
         targets.forEach((f, i) => fs.truncateSync(f, originals[i]));
         fs.rmSync(state, { recursive: true, force: true });
         fs.cpSync(coldState, state, { recursive: true });
-        for (const f of targets) {
-          const size = fs.statSync(f).size;
-          const fd = fs.openSync(f, 'r');
-          const len = Math.min(size, 350_000);
-          const buf = Buffer.alloc(len);
-          fs.readSync(fd, buf, 0, len, size - len);
-          fs.closeSync(fd);
-          const s = buf.toString('utf8');
-          const tail = s.slice(s.indexOf('\n') + 1); // whole lines only
-          fs.appendFileSync(f, tail);
-        }
+        targets.forEach((f, i) => fs.appendFileSync(f, tails[i]));
       };
       const [both2, warm] = await measureTogether([
         { ...ccBothSpec, name: 'ccusage claude+codex (beside warm)' },
-        { name: 'agent-meter warm (+~1 MB appended)', mb: cMB + xMB, fn: () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), before: append },
+        { name: `agent-meter warm (+${appendedMB.toFixed(2)} MB appended)`, mb: cMB + xMB, fn: () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), before: append },
       ]);
       ccBesideWarm = both2.row;
       amWarm = warm.row;

@@ -1,7 +1,7 @@
 import path = require('node:path');
 import { keyHash, Ledger } from './ledger/ledger';
 import type { Pricer } from './pricing/pricer';
-import { IndexError, loadIndex, saveIndex } from './scan/indexStore';
+import { decodeIndex, encodeIndex, IndexError, loadIndex, saveIndex } from './scan/indexStore';
 import { Scanner, type FileState, type ScanStats } from './scan/scanner';
 import { claudeSource } from './sources/claude/claudeSource';
 import { clineSdkSource } from './sources/cline/clineSdkSource';
@@ -110,6 +110,29 @@ export class Engine {
   /** Reads the given changed files, or every file when none are given. */
   refresh(paths?: Iterable<string>): ScanStats {
     return paths ? this.scanner.scanPaths(paths) : this.scanner.scanAll();
+  }
+
+  /**
+   * Holds every file's records as packed numbers, as a restart from the index would (its totals
+   * per file, records unpacked again when a file changes or they are asked for). After a cold
+   * start the ledger holds an object per request, ~400 bytes each: an editor that first read
+   * months of logs would keep them until it restarts. Returns whether it compacted (it needs a
+   * state folder: the packed form is the index's).
+   */
+  compact(): boolean {
+    if (!this.indexFile) return false;
+    const data = encodeIndex(this.scanner.fileStates(), this.ledger);
+    // Read back once aside first: a failure (a bug) then leaves the ledger as it was.
+    try {
+      decodeIndex(data, new Ledger(this.options.pricer));
+    } catch (error) {
+      this.options.log?.(`Could not pack the usage records: ${(error as Error).message}`);
+      return false;
+    }
+    this.ledger.reset();
+    decodeIndex(data, this.ledger);
+    this.scanner.noteSessions();
+    return true;
   }
 
   /** Persists the index; failures are logged, never fatal (the index is only a cache). */

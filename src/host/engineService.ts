@@ -77,6 +77,8 @@ export class EngineService extends Disposable {
     const stats = await this.engineRef.startAsync();
     this.started = true;
     this.reportScan('Initial scan', stats, stats.indexLoaded);
+    // A first read of all history leaves an object per request; a restart would hold numbers.
+    if (!stats.indexLoaded && stats.records > 0 && this.engineRef.compact()) this.log.info(`Packed the ${stats.records} usage records of the initial scan`);
     this.watch();
     this.emit(performance.now());
     return stats;

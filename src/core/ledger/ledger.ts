@@ -353,6 +353,20 @@ export class Ledger {
     };
   }
 
+  /** Forgets every record, as a new ledger; the generation still moves forward. */
+  reset(): void {
+    this.candidates.clear();
+    this.byFile.clear();
+    this.sessions.clear();
+    this.changed.clear();
+    this.packed.clear();
+    this.packedKeys = undefined;
+    this.lastSession = undefined;
+    this.lastTouched = undefined;
+    this.lastFile = undefined;
+    this.version++;
+  }
+
   /** Forgets everything a file contributed (the file was deleted, truncated or replaced). */
   removeFile(fileId: number): void {
     // Its copies may have beaten other files' copies: unpack it so they compete again as records.

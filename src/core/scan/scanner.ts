@@ -174,6 +174,11 @@ export class Scanner {
     return out;
   }
 
+  /** Tells the ledger again which folder each file's sessions work in (after it was reset). */
+  noteSessions(): void {
+    for (const state of this.files.values()) this.noteSession(state);
+  }
+
   /** Whether a folder below `root` (its relative path) can hold logs of the sources that read it, for watchers. */
   descendFor(root: string): (relativeFolder: string) => boolean {
     const sources = this.options.sources.filter((s) => s.roots(this.options.env).includes(root));

@@ -3,23 +3,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AgentMeterApi } from '../../src/extension';
 import { COMMANDS } from '../../src/host/ids';
-
-async function api(): Promise<AgentMeterApi> {
-  const ext = vscode.extensions.getExtension<AgentMeterApi>('agent-meter.agent-meter')!;
-  const exports = ext.isActive ? ext.exports : await ext.activate();
-  await exports.ready;
-  return exports;
-}
-
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { api, until } from './helpers';
 
 describe('commands in a real editor', () => {
   it('Pause Task and Resume Task change the task and the meter', async () => {

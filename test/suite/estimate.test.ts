@@ -4,15 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TokenEstimate } from '../../src/core/estimate/estimate';
 import { countTokens } from '../../src/core/estimate/tokenizer';
-import type { AgentMeterApi } from '../../src/extension';
 import { COMMANDS } from '../../src/host/ids';
-
-async function api(): Promise<AgentMeterApi> {
-  const ext = vscode.extensions.getExtension<AgentMeterApi>('agent-meter.agent-meter')!;
-  const exports = ext.isActive ? ext.exports : await ext.activate();
-  await exports.ready;
-  return exports;
-}
+import { api } from './helpers';
 
 /** A Claude Code session in this workspace on claude-opus-4-1 ($15/M input, $1.50/M cache read). */
 function writeOpusSession(workspace: string): void {

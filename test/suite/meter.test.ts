@@ -2,28 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AgentMeterApi } from '../../src/extension';
 import { COMMANDS } from '../../src/host/ids';
-
-const EXTENSION_ID = 'agent-meter.agent-meter';
-
-async function api(): Promise<AgentMeterApi> {
-  const ext = vscode.extensions.getExtension<AgentMeterApi>(EXTENSION_ID)!;
-  const exports = ext.isActive ? ext.exports : await ext.activate();
-  await exports.ready;
-  return exports;
-}
-
-/** Polls until `check` returns a value (or throws after `ms`). */
-async function until<T>(what: string, check: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { api, EXTENSION_ID, until } from './helpers';
 
 function claudeLine(session: string, cwd: string, n: number, usage: { input: number; output: number; cacheRead: number }): string {
   return `${JSON.stringify({

@@ -2,27 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AgentMeterApi } from '../../src/extension';
-
-const EXTENSION_ID = 'agent-meter.agent-meter';
-
-async function api(): Promise<AgentMeterApi> {
-  const ext = vscode.extensions.getExtension<AgentMeterApi>(EXTENSION_ID)!;
-  const exports = ext.isActive ? ext.exports : await ext.activate();
-  await exports.ready;
-  return exports;
-}
-
-/** Polls until `check` returns a value (or throws after `ms`). */
-async function until<T>(what: string, check: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { api, until } from './helpers';
 
 /** An assistant record of 2026-01-01 (outside "today", so the other suites' meter is unchanged). */
 function line(session: string, n: number, input: number, output: number): string {
@@ -54,17 +34,17 @@ describe('an editor that starts on history it has no index for', () => {
         const engine = a.engine.engine;
         const state = engine.scanner.fileStates().find((f) => f.path === file);
         return state && engine.ledger.packedBlock(state.id) && { engine, state };
-      });
+      }, 10_000);
       assert.equal(packed.engine.ledger.recordsOfFile(packed.state.id).length, 0, 'no record objects left');
       assert.equal(packed.engine.ledger.summary('claude-code', session)?.totalTokens, 332);
 
       // A later, larger copy of request 2 and a third request: +5 output, +50+5.
       fs.appendFileSync(file, line(session, 2, 200, 25) + line(session, 3, 50, 5));
-      await until('the appended lines counted', () => a.engine.engine.ledger.summary('claude-code', session)?.totalTokens === 392);
+      await until('the appended lines counted', () => a.engine.engine.ledger.summary('claude-code', session)?.totalTokens === 392, 10_000);
       assert.equal(a.engine.engine.ledger.summary('claude-code', session)!.requests, 3);
     } finally {
       await settings.update('claude.configDirs', undefined, vscode.ConfigurationTarget.Global);
-      await until('the usual folders back', () => !a.engine.roots().some((r) => r.startsWith(dir)));
+      await until('the usual folders back', () => !a.engine.roots().some((r) => r.startsWith(dir)), 10_000);
     }
   });
 });

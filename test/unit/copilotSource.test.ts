@@ -1,14 +1,11 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { countTokens } from '../../src/core/estimate/tokenizer';
-import { createPricer } from '../../src/core/pricing/pricer';
 import type { ActivityEvent, Skip } from '../../src/core/sources/types';
 import { stableHash } from '../../src/core/util/hash';
 import { agentsEngine } from './helpers/agents';
 import { copilotRequest, copilotSession, mutationLog, toolCallRound, workspaceDir } from './helpers/copilotFixtures';
-import { Scratch } from './helpers/fixtures';
+import { activityLabel, quietEngine, Scratch, touch } from './helpers/fixtures';
 
 const T = Date.parse('2025-11-20T10:00:00Z');
 const SID = '3f1c2b9a-7d4e-4c1a-9b2f-0e5d6c7b8a90';
@@ -47,24 +44,6 @@ function toolInvocation(o: { callId: string; toolId: string; terminal?: { comman
 function rounds(...calls: Array<{ id: string; name: string; arguments: string }>) {
   return calls.map((call, i) => ({ id: `round_${i}`, response: '', toolInputRetry: 0, toolCalls: [call] }));
 }
-
-/** An engine that parses without activity but would collect any it were given. */
-function quietEngine(scratch: Scratch, events: ActivityEvent[]): Engine {
-  return new Engine({
-    env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: scratch.claude, CODEX_HOME: scratch.codex } },
-    pricer: createPricer(),
-    agents: ['copilot-chat'],
-    wantActivity: () => false,
-    onActivity: (e) => events.push(e),
-  });
-}
-
-/** Moves a file's modification time so the scanner reads it again, unchanged. */
-function touch(scratch: Scratch, relative: string, at: number): void {
-  fs.utimesSync(path.join(scratch.dir, relative), at / 1000, at / 1000);
-}
-
-const label = (e: ActivityEvent) => (e.kind === 'toolCall' || e.kind === 'toolError' ? `${e.kind}:${e.name}:${e.callId}` : e.kind);
 
 describe('Copilot Chat source', () => {
   let scratch: Scratch;
@@ -287,7 +266,7 @@ describe('Copilot Chat source', () => {
       scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(session));
       const events: ActivityEvent[] = [];
       agentsEngine(scratch, { agents: ['copilot-chat'], activity: events }).start();
-      assert.deepEqual(events.map(label), [
+      assert.deepEqual(events.map(activityLabel), [
         'session',
         'userTurn',
         'compaction',
@@ -320,7 +299,7 @@ describe('Copilot Chat source', () => {
       const events: ActivityEvent[] = [];
       const engine = agentsEngine(scratch, { agents: ['copilot-chat'], activity: events });
       engine.start();
-      assert.deepEqual(events.map(label), ['session', 'userTurn', 'context', 'userTurn', 'toolCall:run_in_terminal:call_t1'], 'the read waits, and the call after it');
+      assert.deepEqual(events.map(activityLabel), ['session', 'userTurn', 'context', 'userTurn', 'toolCall:run_in_terminal:call_t1'], 'the read waits, and the call after it');
 
       touch(scratch, file, T + 120_000);
       engine.refresh();
@@ -330,7 +309,7 @@ describe('Copilot Chat source', () => {
       scratch.append(file, `${JSON.stringify({ kind: 1, k: ['requests', 1, 'response', 0, 'toolSpecificData', 'terminalCommandState'], v: { exitCode: 2 } })}\n`);
       scratch.append(file, `${JSON.stringify({ kind: 1, k: ['requests', 1, 'result'], v: { metadata: { promptTokens: 7000, outputTokens: 70, toolCallRounds: rounds({ id: 'call_r1', name: 'read_file', arguments: READ }) } } })}\n`);
       engine.refresh();
-      assert.deepEqual(events.slice(5).map(label), ['toolError:run_in_terminal:call_t1', 'toolCall:copilot_readFile:call_r1', 'toolCall:run_in_terminal:call_t2', 'context']);
+      assert.deepEqual(events.slice(5).map(activityLabel), ['toolError:run_in_terminal:call_t1', 'toolCall:copilot_readFile:call_r1', 'toolCall:run_in_terminal:call_t2', 'context']);
 
       scratch.append(file, `${JSON.stringify({ kind: 2, k: ['requests'], v: [copilotRequest({ id: 'request_3', ts: T + 180_000, text: 'thanks', metadata: { promptTokens: 7100, outputTokens: 5 } })] })}\n`);
       engine.refresh();
@@ -347,7 +326,7 @@ describe('Copilot Chat source', () => {
       scratch.write(`home/.config/Code/User/globalStorage/emptyWindowChatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [copilotRequest({ id: 'request_1', ts: T, text: 'search', response, metadata })])));
       const events: ActivityEvent[] = [];
       agentsEngine(scratch, { agents: ['copilot-chat'], activity: events }).start();
-      assert.deepEqual(events.map(label), ['userTurn', 'toolCall:mcp_github_search:call_m1', 'toolError:mcp_github_search:call_m1', 'toolCall:copilot_replaceString:call_e1', 'toolError:copilot_replaceString:call_e1']);
+      assert.deepEqual(events.map(activityLabel), ['userTurn', 'toolCall:mcp_github_search:call_m1', 'toolError:mcp_github_search:call_m1', 'toolCall:copilot_replaceString:call_e1', 'toolError:copilot_replaceString:call_e1']);
       assert.ok(events[1].kind === 'toolCall' && events[1].argsHash === stableHash({ query: 'flaky' }));
     });
 
@@ -355,7 +334,7 @@ describe('Copilot Chat source', () => {
       const dir = workspaceDir(scratch, 'a1b2c3', 'file:///work/repo');
       scratch.write(`${dir}/chatSessions/${SID}.json`, JSON.stringify(copilotSession(SID, [agentRequest('request_1', T)])));
       const events: ActivityEvent[] = [];
-      const engine = quietEngine(scratch, events);
+      const engine = quietEngine(scratch, 'copilot-chat', events);
       engine.start();
       assert.equal(events.length, 0);
       assert.equal(engine.ledger.summaries()[0].inputTokens, 5200);

@@ -1,13 +1,9 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Engine } from '../../src/core/engine';
-import { createPricer } from '../../src/core/pricing/pricer';
 import type { ActivityEvent, Skip } from '../../src/core/sources/types';
 import { stableHash } from '../../src/core/util/hash';
 import { applyWal, columnNames, SqliteReader } from '../../src/core/sources/opencode/sqliteReader';
 import { agentsEngine } from './helpers/agents';
-import { Scratch } from './helpers/fixtures';
+import { activityLabel, quietEngine, Scratch, touch } from './helpers/fixtures';
 import {
   OPENCODE_DATA,
   REAL_WAL_FIXTURE,
@@ -55,24 +51,6 @@ function openAssistant(o: Parameters<typeof opencodeAssistant>[0]) {
   const m = opencodeAssistant(o);
   return { ...m, time: { created: o.created } };
 }
-
-/** An engine that parses without activity but would collect any it were given. */
-function quietEngine(scratch: Scratch, events: ActivityEvent[]): Engine {
-  return new Engine({
-    env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: scratch.claude, CODEX_HOME: scratch.codex } },
-    pricer: createPricer(),
-    agents: ['opencode'],
-    wantActivity: () => false,
-    onActivity: (e) => events.push(e),
-  });
-}
-
-/** Moves a file's modification time so the scanner reads it again, unchanged. */
-function touch(scratch: Scratch, relative: string, at: number): void {
-  fs.utimesSync(path.join(scratch.dir, relative), at / 1000, at / 1000);
-}
-
-const label = (e: ActivityEvent) => (e.kind === 'toolCall' || e.kind === 'toolError' ? `${e.kind}:${e.name}:${e.callId}` : e.kind);
 
 describe('OpenCode source', () => {
   let scratch: Scratch;
@@ -250,7 +228,7 @@ describe('OpenCode source', () => {
       agentsEngine(scratch, { agents: ['opencode'], activity: events }).start();
       // The compaction request, the synthetic "Continue" and the subagent's prompt are no turns;
       // the subagent's call is the root session's, its context a window of its own.
-      assert.deepEqual(events.map(label), ['session', 'userTurn', 'toolCall:bash:toolu_1', 'toolCall:bash:toolu_2', 'toolError:bash:toolu_2', 'context', 'compaction', 'context', 'toolCall:grep:toolu_3']);
+      assert.deepEqual(events.map(activityLabel), ['session', 'userTurn', 'toolCall:bash:toolu_1', 'toolCall:bash:toolu_2', 'toolError:bash:toolu_2', 'context', 'compaction', 'context', 'toolCall:grep:toolu_3']);
       assert.ok(events.every((e) => e.agent === 'opencode' && e.sessionId === SES));
       const [session, turn, call1, call2, error, context] = events;
       assert.deepEqual([session.kind === 'session' && session.cwd, session.timestamp, turn.timestamp], ['/work/repo', T, T]);
@@ -275,7 +253,7 @@ describe('OpenCode source', () => {
       const events: ActivityEvent[] = [];
       const engine = agentsEngine(scratch, { agents: ['opencode'], activity: events });
       engine.start();
-      assert.deepEqual(events.map(label), ['session', 'userTurn', 'toolCall:bash:toolu_1'], 'a pending call waits for its input');
+      assert.deepEqual(events.map(activityLabel), ['session', 'userTurn', 'toolCall:bash:toolu_1'], 'a pending call waits for its input');
 
       touch(scratch, db, T + 60_000);
       engine.refresh();
@@ -292,7 +270,7 @@ describe('OpenCode source', () => {
       });
       scratch.write(`${db}-wal`, Buffer.from(walBetween(before, after)));
       engine.refresh();
-      assert.deepEqual(events.slice(3).map(label), ['toolError:bash:toolu_1', 'toolCall:read:toolu_2', 'context', 'userTurn']);
+      assert.deepEqual(events.slice(3).map(activityLabel), ['toolError:bash:toolu_1', 'toolCall:read:toolu_2', 'context', 'userTurn']);
 
       // A checkpoint writes the same rows into the database file: the two files are one content.
       scratch.write(db, Buffer.from(after));
@@ -322,7 +300,7 @@ describe('OpenCode source', () => {
       const events: ActivityEvent[] = [];
       const engine = agentsEngine(scratch, { agents: ['opencode'], activity: events });
       engine.start();
-      assert.deepEqual(events.map(label).sort(), ['context', 'context', 'session', 'toolCall:edit:toolu_9', 'userTurn']);
+      assert.deepEqual(events.map(activityLabel).sort(), ['context', 'context', 'session', 'toolCall:edit:toolu_9', 'userTurn']);
       const contexts = events.filter((e) => e.kind === 'context').map((e) => e.kind === 'context' && e.contextTokens);
       assert.deepEqual(contexts, [18052, 18853], 'one per step, in step order');
 
@@ -330,7 +308,7 @@ describe('OpenCode source', () => {
       writeOpencodeStorage(scratch, { sessions: [session], messages: [message], parts: [edit('error')] });
       touch(scratch, `${OPENCODE_DATA}/storage/message/${SES}/msg_a1.json`, T + 60_000);
       engine.refresh();
-      assert.deepEqual(events.slice(5).map(label), ['toolError:edit:toolu_9']);
+      assert.deepEqual(events.slice(5).map(activityLabel), ['toolError:edit:toolu_9']);
 
       touch(scratch, `${OPENCODE_DATA}/storage/message/${SES}/msg_a1.json`, T + 120_000);
       touch(scratch, `${OPENCODE_DATA}/storage/message/${SES}/msg_0001.json`, T + 120_000);
@@ -341,7 +319,7 @@ describe('OpenCode source', () => {
     it('with activity off nothing is emitted', async () => {
       scratch.write(`${OPENCODE_DATA}/opencode.db`, Buffer.from(await opencodeDatabase(sessionRows())));
       const events: ActivityEvent[] = [];
-      const engine = quietEngine(scratch, events);
+      const engine = quietEngine(scratch, 'opencode', events);
       engine.start();
       assert.equal(events.length, 0);
       assert.equal(engine.ledger.summaries()[0].requests, 3);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../../src/core/engine';
 import { createPricer } from '../../../src/core/pricing/pricer';
-import type { ActivityEvent } from '../../../src/core/sources/types';
+import type { ActivityEvent, AgentId } from '../../../src/core/sources/types';
 
 /** A scratch home with Claude and Codex roots, removed after the test. */
 export class Scratch {
@@ -41,6 +41,25 @@ export class Scratch {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** An engine for one agent that parses without activity but would collect any it were given. */
+export function quietEngine(scratch: Scratch, agent: AgentId, events: ActivityEvent[]): Engine {
+  return new Engine({
+    env: { home: path.join(scratch.dir, 'home'), vars: { CLAUDE_CONFIG_DIR: scratch.claude, CODEX_HOME: scratch.codex } },
+    pricer: createPricer(),
+    agents: [agent],
+    wantActivity: () => false,
+    onActivity: (e) => events.push(e),
+  });
+}
+
+/** Moves a scratch file's modification time so the scanner reads it again, unchanged. */
+export function touch(scratch: Scratch, relative: string, at: number): void {
+  fs.utimesSync(path.join(scratch.dir, relative), at / 1000, at / 1000);
+}
+
+/** An activity event in a line: its kind, and for tool calls and errors the tool and call. */
+export const activityLabel = (e: ActivityEvent): string => (e.kind === 'toolCall' || e.kind === 'toolError' ? `${e.kind}:${e.name}:${e.callId}` : e.kind);
 
 export interface ClaudeUsage {
   input?: number;

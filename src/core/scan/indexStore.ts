@@ -3,6 +3,7 @@ import zlib = require('node:zlib');
 import { keyHash, PACKED_FIELDS, type Ledger, type PackedRecords, type SavedPart } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
 import { writeFileAtomic } from '../util/atomicWrite';
+import { count } from '../util/json';
 import type { FileState } from './scanner';
 
 /**
@@ -221,13 +222,13 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
   }
   if (!Array.isArray(header.files) || !Array.isArray(header.strings) || header.strings.some((s) => typeof s !== 'string')) throw new IndexError('index header is incomplete');
   for (const f of header.files) {
-    if (typeof f?.path !== 'string' || typeof f.offset !== 'number' || typeof f.id !== 'number' || !count(f.records) || !count(f.keyBytes)) throw new IndexError('index file entry is malformed');
+    if (typeof f?.path !== 'string' || typeof f.offset !== 'number' || typeof f.id !== 'number' || count(f.records) === undefined || count(f.keyBytes) === undefined) throw new IndexError('index file entry is malformed');
   }
   const bodyStart = align8(PREAMBLE + jsonLength);
   const total = header.files.reduce((n, f) => n + f.records, 0);
   const keyBytes = header.files.reduce((n, f) => n + f.keyBytes, 0);
   const keysStart = bodyStart + (total * FIELDS + header.keys * 2) * 8;
-  if (!count(header.keys) || data.length !== keysStart + keyBytes) throw new IndexError('index body does not match its header');
+  if (count(header.keys) === undefined || data.length !== keysStart + keyBytes) throw new IndexError('index body does not match its header');
   const body = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
   const numbers = new Float64Array(body.buffer, body.byteOffset + bodyStart, total * FIELDS);
   const pairs = new Float64Array(body.buffer, body.byteOffset + bodyStart + total * FIELDS * 8, header.keys * 2);
@@ -255,10 +256,6 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
   }
   ledger.restore(restored, { pairs });
   return files;
-}
-
-function count(n: unknown): n is number {
-  return Number.isInteger(n) && (n as number) >= 0;
 }
 
 export function saveIndex(file: string, files: readonly FileState[], ledger: Ledger): void {

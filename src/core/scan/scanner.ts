@@ -148,22 +148,14 @@ export class Scanner {
    * source, in the sources' order, that takes it.
    */
   discover(stats: ScanStats = newStats()): FoundFile[] {
-    const byRoot = new Map<string, AgentSource[]>();
-    for (const source of this.options.sources) {
-      for (const root of source.roots(this.options.env)) {
-        const sources = byRoot.get(root);
-        if (!sources) byRoot.set(root, [source]);
-        else if (!sources.includes(source)) sources.push(source);
-      }
-    }
     const out: FoundFile[] = [];
     const seen = new Set<string>();
-    for (const [root, sources] of byRoot) {
+    for (const [root, sources] of this.sourcesByRoot()) {
       const found = walkFiles(
         root,
         (rel) => sources.find((s) => s.isLogFile(rel)),
         (folder, error) => this.skip(stats, undefined, { reason: 'unreadable-folder', file: folder, detail: error.code ?? error.message }),
-        (rel) => sources.some((s) => s.descend?.(rel) ?? true),
+        entersAny(sources),
       );
       for (const { file, match } of found) {
         if (seen.has(file)) continue;
@@ -181,8 +173,20 @@ export class Scanner {
 
   /** Whether a folder below `root` (its relative path) can hold logs of the sources that read it, for watchers. */
   descendFor(root: string): (relativeFolder: string) => boolean {
-    const sources = this.options.sources.filter((s) => s.roots(this.options.env).includes(root));
-    return (relativeFolder) => sources.some((s) => s.descend?.(relativeFolder) ?? true);
+    return entersAny(this.sourcesByRoot().get(root) ?? []);
+  }
+
+  /** Each root, with the sources that read it, in the sources' order. */
+  private sourcesByRoot(): Map<string, AgentSource[]> {
+    const byRoot = new Map<string, AgentSource[]>();
+    for (const source of this.options.sources) {
+      for (const root of source.roots(this.options.env)) {
+        const sources = byRoot.get(root);
+        if (!sources) byRoot.set(root, [source]);
+        else if (!sources.includes(source)) sources.push(source);
+      }
+    }
+    return byRoot;
   }
 
   /** Whether the scanner already holds state for a file (it will read only new bytes). */
@@ -433,6 +437,11 @@ export class Scanner {
     if (state) state.skips[s.reason] = (state.skips[s.reason] ?? 0) + 1;
     if (stats.skips.length < (this.options.maxSkipDetails ?? 200)) stats.skips.push(s);
   }
+}
+
+/** Whether any of the sources can use a folder below their shared root. */
+function entersAny(sources: readonly AgentSource[]): (relativeFolder: string) => boolean {
+  return (relativeFolder) => sources.some((s) => s.descend?.(relativeFolder) ?? true);
 }
 
 export function newStats(): ScanStats {

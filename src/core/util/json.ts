@@ -30,6 +30,11 @@ export function count(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
+/** A token count: a whole number of at least 0; absent (undefined or null) means 0. */
+export function tokenCount(value: unknown): number | undefined {
+  return value === undefined || value === null ? 0 : count(value);
+}
+
 /** The JSON value `text` holds, or the text itself when it is not JSON (tool arguments logged either way). */
 export function parseJsonOrText(text: string): unknown {
   try {

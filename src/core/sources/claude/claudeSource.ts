@@ -2,6 +2,7 @@ import path = require('node:path');
 import { containerEnd } from '../../scan/jsonSkip';
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
+import { tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
 
@@ -237,12 +238,6 @@ function withoutContent(buf: Buffer, start: number, end: number): string {
   const close = containerEnd(buf, open, end);
   if (close < 0) return buf.toString('utf8', start, end);
   return `${buf.toString('utf8', start, open)}[]${buf.toString('utf8', close, end)}`;
-}
-
-/** A token count is a finite, non-negative whole number; absent means 0. */
-export function tokenCount(value: unknown): number | undefined {
-  if (value === undefined || value === null) return 0;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
 function resultText(content: unknown): string {

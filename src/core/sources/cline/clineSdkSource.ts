@@ -1,7 +1,6 @@
 import path = require('node:path');
-import { tokenCount } from '../claude/claudeSource';
+import { obj, readJson, str, tokenCount } from '../../util/json';
 import { errorHash, stableHash } from '../../util/hash';
-import { obj, readJson, str } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ActivityEvent, ParseSink } from '../types';
 import { parseDocument } from '../document';

@@ -1,7 +1,7 @@
 import path = require('node:path');
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
-import { tokenCount } from '../claude/claudeSource';
+import { tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
 

@@ -2,12 +2,11 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
-import { tokenCount } from '../claude/claudeSource';
+import { isRecord, tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
 import { hexDigest } from '../../util/digest';
 import { parseDocument } from '../document';
-import { isRecord } from '../../util/json';
 
 /**
  * Gemini CLI: `<home>/.gemini/tmp/<project>/chats/`, where `<home>` is `GEMINI_CLI_HOME` when set

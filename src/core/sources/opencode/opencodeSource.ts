@@ -1,12 +1,11 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import type { Provider } from '../../pricing/pricer';
-import { tokenCount } from '../claude/claudeSource';
+import { isRecord, num, str, tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
 import { isOpen, messageActivity, type ActivityMessage } from './activity';
 import { applyWal, SqliteReader, type SqlValue } from './sqliteReader';
-import { isRecord, num, str } from '../../util/json';
 import { parseDocument } from '../document';
 
 /**

@@ -75,7 +75,14 @@ export function watchTree(root: string, options: TreeWatchOptions): IDisposable 
   const changed = (relative: string, name: string): void => {
     const child = relative ? path.join(relative, name) : name;
     const full = path.join(root, child);
-    const stat = fs.statSync(full, { throwIfNoEntry: false });
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(full, { throwIfNoEntry: false });
+    } catch {
+      // Unreadable for now (a callback must not throw): offered as it is; the scanner reports it.
+      options.onFile(full);
+      return;
+    }
     if (stat?.isDirectory()) {
       // A new folder (a session's subagents, a day of Codex rollouts): watch it and report what
       // it already holds, written before its watch was set.

@@ -35,6 +35,13 @@ export function tokenCount(value: unknown): number | undefined {
   return value === undefined || value === null ? 0 : count(value);
 }
 
+/** A tool result's text (Anthropic content): the string, or its text blocks joined by newlines. */
+export function resultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((block) => str(obj(block)?.text) ?? '').join('\n');
+}
+
 /** The JSON value `text` holds, or the text itself when it is not JSON (tool arguments logged either way). */
 export function parseJsonOrText(text: string): unknown {
   try {

@@ -2,7 +2,7 @@ import path = require('node:path');
 import { containerEnd } from '../../scan/jsonSkip';
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
-import { tokenCount } from '../../util/json';
+import { resultText, tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ParseSink } from '../types';
 
@@ -238,12 +238,4 @@ function withoutContent(buf: Buffer, start: number, end: number): string {
   const close = containerEnd(buf, open, end);
   if (close < 0) return buf.toString('utf8', start, end);
   return `${buf.toString('utf8', start, open)}[]${buf.toString('utf8', close, end)}`;
-}
-
-function resultText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content.map((part) => (typeof part === 'object' && part && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '')).join('\n');
-  }
-  return '';
 }

@@ -1,5 +1,5 @@
 import path = require('node:path');
-import { obj, readJson, str, tokenCount } from '../../util/json';
+import { obj, readJson, resultText, str, tokenCount } from '../../util/json';
 import { errorHash, stableHash } from '../../util/hash';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ActivityEvent, ParseSink } from '../types';
@@ -312,13 +312,6 @@ const INJECTED_KINDS = new Set(['completion_reminder', 'loop_detection_notice', 
 
 function isCompactionSummary(m: Message): boolean {
   return m.compactionSummary === true || obj(m.metadata)?.kind === 'compaction_summary';
-}
-
-/** A tool result's text: the string, or its text blocks joined. */
-function resultText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return (content as unknown[]).map((b) => str(obj(b)?.text) ?? '').join('\n');
 }
 
 /**

@@ -84,6 +84,15 @@ export type ActivityEvent =
       readonly contextWindow?: number;
     };
 
+/**
+ * An event and the identity that emits it once, however often its file is re-read: sources that
+ * re-read whole documents (Copilot Chat, OpenCode) remember the keys they emitted.
+ */
+export interface KeyedEvent {
+  readonly key: string;
+  readonly event: ActivityEvent;
+}
+
 /** Why a line or file was skipped; counted and reported, never fatal. */
 export type SkipReason =
   | 'malformed-json'

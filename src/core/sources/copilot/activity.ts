@@ -1,5 +1,5 @@
 import { errorHash, stableHash } from '../../util/hash';
-import type { ActivityEvent } from '../types';
+import type { KeyedEvent } from '../types';
 import { count, num, obj, parseJsonOrText, str } from '../../util/json';
 
 /**
@@ -12,12 +12,6 @@ import { count, num, obj, parseJsonOrText, str } from '../../util/json';
  * `IToolCallRound`), written when the request ends. A conversation summary in that metadata
  * (`summary`) is a compaction, and the latest model call's prompt is the context.
  */
-
-/** An event and the identity that emits it once however often its file is re-read. */
-export interface KeyedEvent {
-  readonly key: string;
-  readonly event: ActivityEvent;
-}
 
 /** Where a request's events go, and what the session around it records. */
 export interface RequestContext {

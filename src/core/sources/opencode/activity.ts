@@ -1,5 +1,5 @@
 import { errorHash, stableHash } from '../../util/hash';
-import type { ActivityEvent } from '../types';
+import type { KeyedEvent } from '../types';
 import { num, obj, str } from '../../util/json';
 
 /**
@@ -31,12 +31,6 @@ export interface ActivityMessage {
   /** The session's first message: where a root session announces its folder. */
   readonly first: boolean;
   readonly cwd: string | undefined;
-}
-
-/** An event and the identity that emits it once however often its store is re-read. */
-export interface KeyedEvent {
-  readonly key: string;
-  readonly event: ActivityEvent;
 }
 
 /**

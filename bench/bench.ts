@@ -229,32 +229,28 @@ async function main(): Promise<void> {
     rows.push(ccC.row, ccX.row, ccBoth);
   } else {
     const amArgs = [cli, 'sessions', '--json'];
-    let state = '';
+    // Every cold run starts on an empty state folder of its own.
+    const states: string[] = [];
+    const coldSpec = (name: string, mb: number, args: string[] = []): Spec => ({
+      name,
+      mb,
+      fn: () => run(process.execPath, [...amArgs, ...args], agentMeterEnv(dataDir, states[states.length - 1], home)),
+      before: () => states.push(tmp('am-bench-state-')),
+    });
     // The cold scan and ccusage take turns, so the ratio compares runs made in the same moments.
-    const [both, cold] = await measureTogether([
-      ccBothSpec,
-      {
-        name: 'agent-meter cold',
-        mb: cMB + xMB,
-        fn: () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)),
-        before: () => {
-          if (state) fs.rmSync(state, { recursive: true, force: true });
-          state = tmp('am-bench-state-');
-        },
-      },
-    ]);
+    const [both, cold] = await measureTogether([ccBothSpec, coldSpec('agent-meter cold', cMB + xMB)]);
     ccBoth = both.row;
     amCold = cold.row;
+    // The state the last cold scan left: where every warm run below starts.
+    const state = states[states.length - 1];
     // Each agent alone, beside ccusage on the same agent: where the gap is (informational).
-    const scratch: string[] = [];
-    const coldOf = (agent: 'claude' | 'codex', mb: number): Spec => ({
-      name: `agent-meter cold, ${agent} only`,
-      mb,
-      fn: () => run(process.execPath, [...amArgs, '--agent', agent], agentMeterEnv(dataDir, scratch[scratch.length - 1], home)),
-      before: () => scratch.push(tmp('am-bench-state-')),
-    });
-    const [ccC, amC, ccX, amX] = await measureTogether([ccAgentSpec('claude', cMB), coldOf('claude', cMB), ccAgentSpec('codex', xMB), coldOf('codex', xMB)]);
-    for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+    const [ccC, amC, ccX, amX] = await measureTogether([
+      ccAgentSpec('claude', cMB),
+      coldSpec('agent-meter cold, claude only', cMB, ['--agent', 'claude']),
+      ccAgentSpec('codex', xMB),
+      coldSpec('agent-meter cold, codex only', xMB, ['--agent', 'codex']),
+    ]);
+    for (const dir of states) if (dir !== state) fs.rmSync(dir, { recursive: true, force: true });
     perAgent = [
       ['claude', amC.row, ccC.row],
       ['codex', amX.row, ccX.row],
@@ -270,8 +266,7 @@ async function main(): Promise<void> {
     // (without that, run k re-reads k MB: a run that reads under 8 MiB leaves the index as it is).
     const targets = [...largestFiles(path.join(dataDir, 'claude'), 2), ...largestFiles(path.join(dataDir, 'codex'), 1)];
     const originals = targets.map((f) => fs.statSync(f).size);
-    // Each file's last whole lines, ~350 KB of them (lines can be longer than that: read back
-    // until they are, so the ~1 MB is really appended).
+    // Each file's last whole lines that fit in ~350 KB (see lastLines).
     const tails = targets.map((f) => lastLines(f, 350_000));
     const appendedMB = tails.reduce((n, t) => n + t.length, 0) / 1e6;
     const coldState = tmp('am-bench-cold-state-');

@@ -381,6 +381,38 @@ describe('Cline-family sources', () => {
     assert.deepEqual(after.map(label), ['userTurn']);
   });
 
+  it('Cline SDK activity: a forked session does not report the messages it copied from its parent, with or without the parent\'s file', () => {
+    const PARENT = '1784094053271_p8pzo';
+    const parent = [
+      sdkUser('u1'),
+      withBlocks(sdkAssistant('a1', NOV_2025, { inputTokens: 100, outputTokens: 10 }, SONNET), toolUse('toolu_1', 'read_files', { file_paths: ['a.ts'] })),
+      sdkResults('r1', toolResult('toolu_1', 'Command failed with exit code 1', true)),
+    ];
+    writeManifest(scratch, { cwd: '/work/parent' }, PARENT);
+    writeSdk(scratch, parent, PARENT);
+    // The fork copies the history (the SDK re-mints ids on the way), then goes on: its next user
+    // message is unstamped, so it takes the time of the copied message before it.
+    const copy = parent.map((m, i) => ({ ...m, id: `copy_${i}` }));
+    const fork = [...copy, sdkUser('u2'), withBlocks(sdkAssistant('a2', NOV_2025 + 60_000, { inputTokens: 120, outputTokens: 12 }, SONNET), toolUse('toolu_2', 'run_commands', { commands: ['npm test'] }))];
+    writeManifest(scratch, { cwd: '/work/fork', metadata: { fork: { forkedFromSessionId: PARENT, forkedAt: new Date(NOV_2025 + 30_000).toISOString(), source: 'cli' } } });
+    writeSdk(scratch, fork);
+    const ofSession = (events: ActivityEvent[], id: string) => events.filter((e) => e.sessionId === id).map(label);
+    const events: ActivityEvent[] = [];
+    agentsEngine(scratch, { agents: ['cline'], activity: events }).start();
+    assert.deepEqual(ofSession(events, PARENT), ['session', 'userTurn', 'context', 'toolCall:read_files', 'toolError:read_files']);
+    assert.deepEqual(ofSession(events, S), ['session', 'userTurn', 'context', 'toolCall:run_commands']);
+
+    // The parent deleted: the copy ends with the last message stamped no later than the fork.
+    fs.rmSync(`${scratch.dir}/${SESSIONS}/${PARENT}`, { recursive: true });
+    const alone: ActivityEvent[] = [];
+    agentsEngine(scratch, { agents: ['cline'], activity: alone }).start();
+    assert.deepEqual(ofSession(alone, S), ['session', 'userTurn', 'context', 'toolCall:run_commands']);
+    // Its usage was never in question: the copied request counts once, in the parent, while it exists.
+    const tokens = agentsEngine(scratch, { agents: ['cline'] });
+    tokens.start();
+    assert.deepEqual(tokens.ledger.summaries().map((s) => [s.sessionId, s.requests]), [[S, 2]]);
+  });
+
   it('Cline SDK activity: a history compacted into a summary emits the compaction and nothing it kept', () => {
     const next = { id: 'u2', role: 'user', ts: NOV_2025 + 1, content: [{ type: 'text', text: 'next' }] };
     writeSdk(scratch, [

@@ -61,6 +61,10 @@ interface Manifest {
   readonly cwd?: string;
   readonly model?: string;
   readonly provider?: string;
+  /** The session this one was forked from (`metadata.fork.forkedFromSessionId`): it starts with a copy of that one's messages. */
+  readonly forkedFrom?: string;
+  /** When it was forked (`metadata.fork.forkedAt`). */
+  readonly forkedAt?: number;
 }
 
 interface Counts {
@@ -139,7 +143,7 @@ class ClineSdkParser implements FileParser {
       if (m?.role !== 'assistant' || typeof m.metrics !== 'object' || m.metrics === null) return undefined;
       return this.request(m, m.metrics as Record<string, unknown>, updatedAt, manifest);
     });
-    if (this.options.activity) this.activity(doc.messages, messages, requests, updatedAt);
+    if (this.options.activity) this.activity(doc.messages, messages, requests, updatedAt, manifest);
     return end;
   }
 
@@ -202,9 +206,11 @@ class ClineSdkParser implements FileParser {
    * (`sdk/packages/core/src/services/session-data.ts` withLatestAssistantTurnMetadata), and newer
    * releases give an unstamped message its neighbour's (message-annotations.ts fillTimestamps).
    */
-  private activity(raws: readonly unknown[], messages: ReadonlyArray<Message | undefined>, requests: ReadonlyArray<Request | undefined>, updatedAt: number): void {
+  private activity(raws: readonly unknown[], messages: ReadonlyArray<Message | undefined>, requests: ReadonlyArray<Request | undefined>, updatedAt: number, manifest: Manifest): void {
     const times = messageTimes(messages, updatedAt);
-    const start = this.resumeAt(raws);
+    // A fork's first messages are its parent's, which the parent's own file reports.
+    const inherited = this.activityCount === 0 && this.activityMark === undefined ? inheritedCount(this.file, raws, messages, manifest) : 0;
+    const start = inherited > 0 ? inherited : this.resumeAt(raws);
     const toolNames = new Map<string, string>();
     for (const m of messages) {
       for (const block of blocks(m)) if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') toolNames.set(block.id, block.name);
@@ -220,6 +226,7 @@ class ClineSdkParser implements FileParser {
     let activityUntil = this.activityUntil;
     let contextUntil = this.contextUntil;
     messages.forEach((m, i) => {
+      if (i < inherited) return;
       const request = requests[i];
       if (request && request.ts > this.contextUntil) {
         emit({ kind: 'context', agent: 'cline', sessionId, timestamp: request.ts, contextTokens: request.contextTokens });
@@ -350,7 +357,43 @@ function messageModel(m: Record<string, unknown>, manifest: Manifest): { model: 
 function readManifest(file: string): Manifest {
   const doc = obj(readJson(file));
   if (!doc) return {};
-  return { cwd: str(doc.cwd) ?? str(doc.workspace_root), model: str(doc.model), provider: str(doc.provider) };
+  const fork = obj(obj(doc.metadata)?.fork);
+  const forkedAt = str(fork?.forkedAt);
+  return {
+    cwd: str(doc.cwd) ?? str(doc.workspace_root),
+    model: str(doc.model),
+    provider: str(doc.provider),
+    forkedFrom: str(fork?.forkedFromSessionId),
+    forkedAt: forkedAt === undefined ? undefined : timestamp(Date.parse(forkedAt)),
+  };
+}
+
+/**
+ * How many of a forked session's first messages are the copy of its parent's (the fork's manifest
+ * names the parent, `metadata.fork`; the SDK copies the history into the new session's file): the
+ * messages equal to the parent's, in role and content, at the same places. Without the parent's
+ * file, the messages up to the last one stamped no later than the fork, and the tool results that
+ * answer it. 0 for a session that was not forked.
+ */
+function inheritedCount(file: string, raws: readonly unknown[], messages: ReadonlyArray<Message | undefined>, manifest: Manifest): number {
+  if (manifest.forkedFrom === undefined) return 0;
+  const sessions = path.dirname(path.dirname(file));
+  const parent = readJson(path.join(sessions, manifest.forkedFrom, `${manifest.forkedFrom}.messages.json`));
+  if (isMessagesDocument(parent)) {
+    let n = 0;
+    while (n < raws.length && n < parent.messages.length && fingerprint(raws[n]) === fingerprint(parent.messages[n])) n++;
+    return n;
+  }
+  const { forkedAt } = manifest;
+  if (forkedAt === undefined) return 0;
+  let n = 0;
+  messages.forEach((m, i) => {
+    const own = m ? ownTimestamp(m) : undefined;
+    if (own !== undefined && own <= forkedAt) n = i + 1;
+  });
+  // The results of the copied calls (unstamped, the tools' answers) were copied with them.
+  while (n > 0 && n < messages.length && messages[n]?.role === 'user' && ownTimestamp(messages[n]!) === undefined && blocks(messages[n]).some((b) => b.type === 'tool_result')) n++;
+  return n;
 }
 
 function ownTimestamp(m: Message): number | undefined {

@@ -208,9 +208,9 @@ class ClineSdkParser implements FileParser {
    */
   private activity(raws: readonly unknown[], messages: ReadonlyArray<Message | undefined>, requests: ReadonlyArray<Request | undefined>, updatedAt: number, manifest: Manifest): void {
     const times = messageTimes(messages, updatedAt);
+    const start = this.resumeAt(raws);
     // A fork's first messages are its parent's, which the parent's own file reports.
     const inherited = this.activityCount === 0 && this.activityMark === undefined ? inheritedCount(this.file, raws, messages, manifest) : 0;
-    const start = inherited > 0 ? inherited : this.resumeAt(raws);
     const toolNames = new Map<string, string>();
     for (const m of messages) {
       for (const block of blocks(m)) if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') toolNames.set(block.id, block.name);

@@ -25,6 +25,23 @@ describe('Claude Code source', () => {
     assert.deepEqual([s.inputTokens, s.outputTokens, s.cacheCreationTokens, s.cacheReadTokens, s.totalTokens, s.requests], [10, 240, 100, 1000, 1350, 1]);
   });
 
+  it('reads each line whole around its skipped content, however long the rest of the line', () => {
+    // The content array is cut out before decoding: the bytes around it must be joined exactly,
+    // for a line longer than the decoder's first buffer and for the short line after it.
+    const longCwd = `/work/${'ü'.repeat(30_000)}`;
+    scratch.write(
+      `${P}/${S}.jsonl`,
+      claudeAssistant({ session: S, id: 'm1', requestId: 'r1', ts: '2026-11-01T10:00:00.000Z', cwd: longCwd, usage: { input: 3, output: 7 }, content: [{ type: 'text', text: 'x'.repeat(50_000) }] }) +
+        claudeAssistant({ session: S, id: 'm2', requestId: 'r2', ts: '2026-11-01T10:00:01.000Z', cwd: '/work/p', usage: { input: 5, output: 11 } }),
+    );
+    const engine = scratch.engine();
+    const stats = engine.start();
+    assert.deepEqual(stats.skips, []);
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual([s.inputTokens, s.outputTokens, s.requests], [8, 18, 2]);
+    assert.equal(s.cwd, '/work/p');
+  });
+
   it('ignores progress records, synthetic errors and assistant lines without usage', () => {
     const progress = JSON.stringify({
       type: 'progress',

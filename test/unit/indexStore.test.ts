@@ -36,6 +36,40 @@ describe('persisted index', () => {
   });
 });
 
+describe('the key index of packed files', () => {
+  const state = (id: number): FileState => ({ id, path: `/logs/${id}.jsonl`, agent: 'claude-code', size: 1, mtimeMs: 1, ino: id, offset: 1, parserState: undefined, skips: {} });
+  const request = (key: string, outputTokens: number) => ({
+    agent: 'claude-code' as const,
+    sessionId: 's',
+    key,
+    timestamp: Date.UTC(2026, 10, 1),
+    model: 'claude-sonnet-4-5-20250929',
+    inputTokens: 10,
+    outputTokens,
+    cacheWrite5mTokens: 0,
+    cacheWrite1hTokens: 0,
+    cacheReadTokens: 0,
+    reasoningOutputTokens: 0,
+  });
+
+  it('still finds which packed file holds a request after file ids outgrew the bits an earlier save gave them', () => {
+    const first = new Ledger(createPricer());
+    first.add(request('msg_1:req_1', 5), 1);
+    // Saved with ids up to 1 (one bit), restored packed, saved again beside a file with id 1000.
+    const restored = new Ledger(createPricer());
+    decodeIndex(encodeIndex([state(1)], first), restored);
+    restored.add(request('msg_2:req_2', 7), 1000);
+    const again = new Ledger(createPricer());
+    decodeIndex(encodeIndex([state(1), state(1000)], restored), again);
+    assert.equal(again.summaries()[0].requests, 2);
+    // A larger copy of the first request in a third file: the packed copy must be found and lose.
+    again.add(request('msg_1:req_1', 50), 1001);
+    again.add(request('msg_2:req_2', 7), 1002);
+    const [s] = again.summaries();
+    assert.deepEqual([s.requests, s.outputTokens], [2, 57]);
+  });
+});
+
 describe('estimated counts', () => {
   it('carry their mark through the ledger, the index and the meter', () => {
     const ledger = new Ledger(createPricer());

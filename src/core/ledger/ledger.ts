@@ -212,11 +212,23 @@ interface PackedFile {
 }
 
 /**
- * The keys of packed files as pairs of (keyHash, file id), sorted by hash: a lookup is a binary
- * search, so a restart builds no map (and no string) of every key it ever saw.
+ * The keys of packed files, one number per keyed record: its key's hash and its file id together
+ * (keyIndexEntry), sorted, so a lookup is a binary search and a restart builds no map (and no
+ * string) of every key it ever saw; a save sorts numbers natively instead of pairs by hand.
  */
 export interface PackedKeyIndex {
-  readonly pairs: Float64Array;
+  readonly entries: Float64Array;
+  /** The low bits of an entry that hold the file id. */
+  readonly fileBits: number;
+}
+
+/**
+ * A key index entry: the top bits of the 52-bit keyHash above `scale` (2 ** file bits), and the
+ * file id below, exact in a float64. Two keys that share the top bits cost only an unnecessary
+ * unpack (the records then compete by their real keys); with 850 files, 42 bits are the hash's.
+ */
+export function keyIndexEntry(hash: number, fileId: number, scale: number): number {
+  return Math.floor(hash / scale) * scale + fileId;
 }
 
 /** A record and its index in its file's list, for O(1) replacement of streamed copies. */
@@ -496,9 +508,9 @@ export class Ledger {
     this.packed.set(fileId, { block, sessions });
   }
 
-  /** The sorted (keyHash, file id) pairs restored with the packed files, if any. */
-  packedKeyPairs(): Float64Array | undefined {
-    return this.packedKeys?.pairs;
+  /** The key index restored with the packed files, if any. */
+  packedKeyIndex(): PackedKeyIndex | undefined {
+    return this.packedKeys;
   }
 
   /** Whether a stored record is the counted copy of its request. */
@@ -506,22 +518,24 @@ export class Ledger {
     return (record as StoredRecord).counted === true;
   }
 
-  /** Packed files that hold a copy of the request whose keyHash is `hash` (binary search over the sorted pairs). */
+  /** Packed files that hold a copy of the request whose keyHash is `hash` (binary search over the sorted entries). */
   private packedOwners(hash: number): number[] {
     const index = this.packedKeys;
     if (!index) return [];
-    const { pairs } = index;
+    const { entries } = index;
+    const scale = 2 ** index.fileBits;
+    const lowest = keyIndexEntry(hash, 0, scale);
     let lo = 0;
-    let hi = pairs.length / 2;
+    let hi = entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (pairs[2 * mid] < hash) lo = mid + 1;
+      if (entries[mid] < lowest) lo = mid + 1;
       else hi = mid;
     }
     const owners: number[] = [];
-    for (let i = lo; i < pairs.length / 2 && pairs[2 * i] === hash; i++) {
-      const fileId = pairs[2 * i + 1];
-      if (this.packed.has(fileId)) owners.push(fileId);
+    for (let i = lo; i < entries.length && entries[i] < lowest + scale; i++) {
+      const fileId = entries[i] - lowest;
+      if (this.packed.has(fileId) && !owners.includes(fileId)) owners.push(fileId);
     }
     return owners;
   }

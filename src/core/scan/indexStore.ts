@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import zlib = require('node:zlib');
-import { keyHash, PACKED_FIELDS, type Ledger, type PackedRecords, type SavedPart } from '../ledger/ledger';
+import { keyHash, keyIndexEntry, PACKED_FIELDS, type Ledger, type LedgerRecord, type PackedKeyIndex, type PackedRecords, type SavedPart } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { count } from '../util/json';
@@ -13,11 +13,12 @@ import type { FileState } from './scanner';
  *
  * Layout: magic, format, header length, CRC-32 of everything after these 16 bytes; the JSON header
  * (files, their per-session totals, the few names records refer to); then, 8-aligned, the records
- * as float64 (PACKED_FIELDS each, file after file), the (keyHash, file id) pairs sorted by hash,
- * and each file's request keys as a JSON array, decoded only if that file is ever unpacked. A
- * restart therefore parses a small header and makes no object or string per record.
+ * as float64 (PACKED_FIELDS each, file after file), the key index (one float64 per keyed record,
+ * its key's hash and its file id in one number: see keyIndexEntry; sorted), and each file's request
+ * keys as a JSON array, decoded only if that file is ever unpacked. A restart therefore parses a
+ * small header and makes no object or string per record.
  */
-export const INDEX_FORMAT = 11;
+export const INDEX_FORMAT = 12;
 const MAGIC = 0x58494d41; // "AMIX"
 const FIELDS = PACKED_FIELDS;
 const PREAMBLE = 16;
@@ -37,8 +38,10 @@ interface Header {
   pricing: string;
   files: HeaderFile[];
   strings: string[];
-  /** Number of (keyHash, file id) pairs after the records. */
+  /** Number of key index entries after the records. */
   keys: number;
+  /** Bits of a key index entry that hold the file id. */
+  keyFileBits: number;
 }
 
 export class IndexError extends Error {}
@@ -48,105 +51,152 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   const blocks = files.map((f) => ledger.packedBlock(f.id));
   const loose = files.map((f) => ledger.recordsOfFile(f.id));
   // Packed files restored from one index share its name table: keep that table as the prefix of
-  // this one, so their numbers copy unchanged and their (sorted) key pairs need no new sort.
+  // this one, so their numbers copy unchanged and their (sorted) key index entries need no new sort.
   const base = blocks.find((b) => b !== undefined)?.strings;
   const reuse = base !== undefined && blocks.every((b) => b === undefined || b.strings === base);
-  const strings: string[] = reuse ? [...base] : [];
-  const ids = new Map(strings.map((x, i) => [x, i]));
-  const intern = (s: string): number => {
-    let id = ids.get(s);
-    if (id === undefined) {
-      id = strings.push(s) - 1;
-      ids.set(s, id);
-    }
-    return id;
-  };
-  // A file's records nearly always share one session and one model: remember the last of each.
-  const lastOf = () => {
-    let name: string | undefined;
-    let id = -1;
-    return (s: string): number => (s === name ? id : ((name = s), (id = intern(s))));
-  };
-  const sessionId = lastOf();
-  const modelId = lastOf();
+  const names = new Names(reuse ? base : []);
   const headerFiles: HeaderFile[] = [];
   const keyChunks: Buffer[] = [];
-  const total = files.reduce((n, _f, i) => n + (blocks[i]?.count ?? 0) + loose[i].length, 0);
+  let total = 0;
+  for (let i = 0; i < files.length; i++) total += (blocks[i]?.count ?? 0) + loose[i].length;
   const numbers = new Float64Array(total * FIELDS);
-  /** Key pairs of records not in a reused block, to merge into the reused sorted pairs. */
-  const freshHashes: number[] = [];
-  const freshFiles: number[] = [];
+  const kept = reuse ? ledger.packedKeyIndex() : undefined;
+  let maxId = 0;
+  for (const f of files) maxId = Math.max(maxId, f.id);
+  const fileBits = Math.max(kept?.fileBits ?? 1, bitLength(maxId));
+  // Key index entries of records not in a reused block, to merge into the reused sorted ones.
+  const fresh: FreshKeys = { entries: new Float64Array(total), count: 0, scale: 2 ** fileBits };
   let at = 0;
-  files.forEach((f, i) => {
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
     const block = blocks[i];
     const records = loose[i];
     if (block && reuse) {
       numbers.set(block.numbers.subarray(block.start, block.start + block.count * FIELDS), at);
       at += block.count * FIELDS;
     } else if (block) {
-      // Still packed, from another table: copy the numbers, re-interning its names.
-      const str = (n: number) => (n < 0 ? -1 : intern(block.strings[n]));
-      for (let j = 0, from = block.start; j < block.count; j++, from += FIELDS) {
-        numbers.set(block.numbers.subarray(from, from + FIELDS), at);
-        numbers[at] = str(block.numbers[from]);
-        numbers[at + 1] = str(block.numbers[from + 1]);
-        numbers[at + 9] = str(block.numbers[from + 9]);
-        numbers[at + 12] = str(block.numbers[from + 12]);
-        const hash = block.numbers[from + 10];
-        if (hash >= 0) {
-          freshHashes.push(hash);
-          freshFiles.push(f.id);
-        }
-        at += FIELDS;
-      }
+      at = repackBlock(block, f.id, numbers, at, names, fresh);
     }
-    const keys: string[] = [];
-    for (const r of records) {
-      numbers[at++] = sessionId(r.sessionId);
-      numbers[at++] = modelId(r.model);
-      numbers[at++] = r.timestamp;
-      numbers[at++] = r.inputTokens;
-      numbers[at++] = r.outputTokens;
-      numbers[at++] = r.cacheWrite5mTokens;
-      numbers[at++] = r.cacheWrite1hTokens;
-      numbers[at++] = r.cacheReadTokens;
-      numbers[at++] = r.reasoningOutputTokens;
-      numbers[at++] = r.speed === undefined ? -1 : intern(r.speed);
-      const hash = r.key ? keyHash(r.key) : -1;
-      numbers[at++] = hash;
-      if (hash >= 0) {
-        freshHashes.push(hash);
-        freshFiles.push(f.id);
-      }
-      numbers[at++] = r.costUSD === null ? NaN : r.costUSD;
-      numbers[at++] = r.provider === undefined ? -1 : intern(r.provider);
-      numbers[at++] = (ledger.isCounted(r) ? 1 : 0) | (r.estimated ? 2 : 0);
-      keys.push(r.key);
-    }
-    const keyBytes = fileKeys(block, keys);
+    at = packRecords(records, f.id, ledger, numbers, at, names, fresh);
+    const keyBytes = fileKeys(block, records);
     keyChunks.push(keyBytes);
     headerFiles.push({ ...f, records: (block?.count ?? 0) + records.length, parts: ledger.partsOfFile(f.id), keyBytes: keyBytes.length });
-  });
-  const pairs = mergePairs(reuse ? keptPairs(ledger, blocks, files) : new Float64Array(0), freshHashes, freshFiles);
-  const header: Header = { format: INDEX_FORMAT, savedAt: new Date().toISOString(), pricing: ledger.pricing, files: headerFiles, strings, keys: pairs.length / 2 };
+  }
+  const keyIndex = mergeKeys(kept ? keptKeys(kept, blocks, files, fileBits) : new Float64Array(0), fresh);
+  const header: Header = { format: INDEX_FORMAT, savedAt: new Date().toISOString(), pricing: ledger.pricing, files: headerFiles, strings: names.strings, keys: keyIndex.length, keyFileBits: fileBits };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const bodyStart = align8(PREAMBLE + json.length);
-  const keysStart = bodyStart + numbers.byteLength + pairs.byteLength;
-  const out = Buffer.alloc(keysStart + keyChunks.reduce((n, c) => n + c.length, 0));
+  const keysStart = bodyStart + numbers.byteLength + keyIndex.byteLength;
+  let keyBytes = 0;
+  for (const chunk of keyChunks) keyBytes += chunk.length;
+  // Every byte is written below (the padding after the header too), so no zero-fill.
+  const out = Buffer.allocUnsafe(keysStart + keyBytes);
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt32LE(INDEX_FORMAT, 4);
   out.writeUInt32LE(json.length, 8);
   json.copy(out, PREAMBLE);
-  Buffer.from(numbers.buffer).copy(out, bodyStart);
-  Buffer.from(pairs.buffer).copy(out, bodyStart + numbers.byteLength);
+  out.fill(0, PREAMBLE + json.length, bodyStart);
+  out.set(new Uint8Array(numbers.buffer, 0, numbers.byteLength), bodyStart);
+  out.set(new Uint8Array(keyIndex.buffer, keyIndex.byteOffset, keyIndex.byteLength), bodyStart + numbers.byteLength);
   let k = keysStart;
   for (const chunk of keyChunks) k += chunk.copy(out, k);
   out.writeUInt32LE(crc32(out.subarray(PREAMBLE)), 12);
   return out;
 }
 
+/** The index's name table: sessions, models, speeds and providers, each stored once. */
+class Names {
+  readonly strings: string[];
+  private readonly ids: Map<string, number>;
+  // A file's records nearly always share one session and one model: the last of each is kept.
+  private lastSession: string | undefined;
+  private lastSessionId = -1;
+  private lastModel: string | undefined;
+  private lastModelId = -1;
+
+  constructor(base: readonly string[]) {
+    this.strings = [...base];
+    this.ids = new Map(this.strings.map((x, i) => [x, i]));
+  }
+
+  id(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.strings.push(s) - 1;
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+
+  session(s: string): number {
+    if (s !== this.lastSession) {
+      this.lastSession = s;
+      this.lastSessionId = this.id(s);
+    }
+    return this.lastSessionId;
+  }
+
+  model(s: string): number {
+    if (s !== this.lastModel) {
+      this.lastModel = s;
+      this.lastModelId = this.id(s);
+    }
+    return this.lastModelId;
+  }
+}
+
+/** Key index entries in the order met, before sorting. */
+interface FreshKeys {
+  readonly entries: Float64Array;
+  count: number;
+  /** 2 ** the bits of an entry that hold the file id. */
+  readonly scale: number;
+}
+
+/** Writes a file's records as numbers from `at`; returns the index after them. */
+function packRecords(records: readonly LedgerRecord[], fileId: number, ledger: Ledger, numbers: Float64Array, at: number, names: Names, fresh: FreshKeys): number {
+  for (let j = 0; j < records.length; j++) {
+    const r = records[j];
+    const hash = r.key ? keyHash(r.key) : -1;
+    numbers[at] = names.session(r.sessionId);
+    numbers[at + 1] = names.model(r.model);
+    numbers[at + 2] = r.timestamp;
+    numbers[at + 3] = r.inputTokens;
+    numbers[at + 4] = r.outputTokens;
+    numbers[at + 5] = r.cacheWrite5mTokens;
+    numbers[at + 6] = r.cacheWrite1hTokens;
+    numbers[at + 7] = r.cacheReadTokens;
+    numbers[at + 8] = r.reasoningOutputTokens;
+    numbers[at + 9] = r.speed === undefined ? -1 : names.id(r.speed);
+    numbers[at + 10] = hash;
+    numbers[at + 11] = r.costUSD === null ? NaN : r.costUSD;
+    numbers[at + 12] = r.provider === undefined ? -1 : names.id(r.provider);
+    numbers[at + 13] = (ledger.isCounted(r) ? 1 : 0) | (r.estimated ? 2 : 0);
+    if (hash >= 0) fresh.entries[fresh.count++] = keyIndexEntry(hash, fileId, fresh.scale);
+    at += FIELDS;
+  }
+  return at;
+}
+
+/** Copies a block still packed from another name table, re-interning its names. */
+function repackBlock(block: PackedRecords, fileId: number, numbers: Float64Array, at: number, names: Names, fresh: FreshKeys): number {
+  const str = (n: number) => (n < 0 ? -1 : names.id(block.strings[n]));
+  for (let j = 0, from = block.start; j < block.count; j++, from += FIELDS) {
+    numbers.set(block.numbers.subarray(from, from + FIELDS), at);
+    numbers[at] = str(block.numbers[from]);
+    numbers[at + 1] = str(block.numbers[from + 1]);
+    numbers[at + 9] = str(block.numbers[from + 9]);
+    numbers[at + 12] = str(block.numbers[from + 12]);
+    const hash = block.numbers[from + 10];
+    if (hash >= 0) fresh.entries[fresh.count++] = keyIndexEntry(hash, fileId, fresh.scale);
+    at += FIELDS;
+  }
+  return at;
+}
+
 /** A file's key array: its packed block's bytes as they are, extended with its loose records' keys. */
-function fileKeys(block: PackedRecords | undefined, loose: readonly string[]): Buffer {
+function fileKeys(block: PackedRecords | undefined, records: readonly LedgerRecord[]): Buffer {
+  const loose = records.map((r) => r.key);
   const packed = block && block.count > 0 ? block.keys.blob.subarray(block.keys.start, block.keys.end) : undefined;
   if (!packed) return loose.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(loose), 'utf8');
   if (loose.length === 0) return packed;
@@ -154,53 +204,47 @@ function fileKeys(block: PackedRecords | undefined, loose: readonly string[]): B
   return Buffer.concat([packed.subarray(0, packed.length - 1), Buffer.from(`,${JSON.stringify(loose).slice(1)}`, 'utf8')]);
 }
 
-/** The restored pairs whose files are still packed (already sorted). */
-function keptPairs(ledger: Ledger, blocks: ReadonlyArray<PackedRecords | undefined>, files: readonly FileState[]): Float64Array {
-  const old = ledger.packedKeyPairs();
-  if (!old) return new Float64Array(0);
-  const stillPacked = new Set(blocks.flatMap((b, i) => (b ? [files[i].id] : [])));
-  const kept: number[] = [];
-  for (let i = 0; i < old.length; i += 2) if (stillPacked.has(old[i + 1])) kept.push(old[i], old[i + 1]);
-  return Float64Array.from(kept);
+/**
+ * The restored entries whose files are still packed, in the current entry layout: sorted as they
+ * were when their file bits are unchanged, sorted again when the bits grew (rare: file ids passed
+ * a power of two).
+ */
+function keptKeys(kept: PackedKeyIndex, blocks: ReadonlyArray<PackedRecords | undefined>, files: readonly FileState[], fileBits: number): Float64Array {
+  const stillPacked = new Set<number>();
+  for (let i = 0; i < files.length; i++) if (blocks[i]) stillPacked.add(files[i].id);
+  const oldScale = 2 ** kept.fileBits;
+  const shrink = 2 ** (fileBits - kept.fileBits);
+  const scale = 2 ** fileBits;
+  const out = new Float64Array(kept.entries.length);
+  let n = 0;
+  for (const entry of kept.entries) {
+    const key = Math.floor(entry / oldScale);
+    const fileId = entry - key * oldScale;
+    if (stillPacked.has(fileId)) out[n++] = Math.floor(key / shrink) * scale + fileId;
+  }
+  const result = out.subarray(0, n);
+  return shrink === 1 ? result : result.sort();
 }
 
-/** Sorted pairs: the kept ones merged with the fresh ones (sorted here by hash). */
-function mergePairs(kept: Float64Array, hashes: readonly number[], fileIds: readonly number[]): Float64Array {
-  // A numeric sort of the hashes, then each hash's files in the order given (a comparator sort of
-  // indexes cost several times more). A hash in several files is rare: a list only then.
-  const sorted = Float64Array.from(hashes).sort();
-  const filesOf = new Map<number, number | number[]>();
-  for (let i = 0; i < hashes.length; i++) {
-    const seen = filesOf.get(hashes[i]);
-    if (seen === undefined) filesOf.set(hashes[i], fileIds[i]);
-    else if (typeof seen === 'number') filesOf.set(hashes[i], [seen, fileIds[i]]);
-    else seen.push(fileIds[i]);
-  }
-  const fresh = new Float64Array(hashes.length * 2);
-  for (let i = 0, k = 0; i < sorted.length; ) {
-    const hash = sorted[i];
-    const files = filesOf.get(hash)!;
-    const count = typeof files === 'number' ? 1 : files.length;
-    for (let j = 0; j < count; j++, i++) {
-      fresh[k++] = hash;
-      fresh[k++] = typeof files === 'number' ? files : files[j];
-    }
-  }
-  if (kept.length === 0) return fresh;
-  const out = new Float64Array(kept.length + fresh.length);
+/** The kept entries (sorted) merged with the fresh ones, sorted here. */
+function mergeKeys(kept: Float64Array, fresh: FreshKeys): Float64Array {
+  const sorted = fresh.entries.slice(0, fresh.count).sort();
+  if (kept.length === 0) return sorted;
+  const out = new Float64Array(kept.length + sorted.length);
   let a = 0;
   let b = 0;
   let k = 0;
-  while (a < kept.length || b < fresh.length) {
-    const fromKept = b >= fresh.length || (a < kept.length && kept[a] <= fresh[b]);
-    const from = fromKept ? kept : fresh;
-    const i = fromKept ? a : b;
-    out[k++] = from[i];
-    out[k++] = from[i + 1];
-    if (fromKept) a += 2;
-    else b += 2;
-  }
+  while (a < kept.length && b < sorted.length) out[k++] = kept[a] <= sorted[b] ? kept[a++] : sorted[b++];
+  while (a < kept.length) out[k++] = kept[a++];
+  while (b < sorted.length) out[k++] = sorted[b++];
   return out;
+}
+
+/** Bits needed to write n (at least 1). */
+function bitLength(n: number): number {
+  let bits = 1;
+  while (2 ** bits <= n) bits++;
+  return bits;
 }
 
 /**
@@ -227,11 +271,13 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
   const bodyStart = align8(PREAMBLE + jsonLength);
   const total = header.files.reduce((n, f) => n + f.records, 0);
   const keyBytes = header.files.reduce((n, f) => n + f.keyBytes, 0);
-  const keysStart = bodyStart + (total * FIELDS + header.keys * 2) * 8;
+  const keysStart = bodyStart + (total * FIELDS + header.keys) * 8;
   if (count(header.keys) === undefined || data.length !== keysStart + keyBytes) throw new IndexError('index body does not match its header');
+  const fileBits = header.keyFileBits;
+  if (!Number.isInteger(fileBits) || fileBits < 1 || fileBits > 40) throw new IndexError('index key layout is malformed');
   const body = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
   const numbers = new Float64Array(body.buffer, body.byteOffset + bodyStart, total * FIELDS);
-  const pairs = new Float64Array(body.buffer, body.byteOffset + bodyStart + total * FIELDS * 8, header.keys * 2);
+  const entries = new Float64Array(body.buffer, body.byteOffset + bodyStart + total * FIELDS * 8, header.keys);
   // The checksum proves these are the bytes written; this proves the writer's references hold.
   const names = header.strings.length;
   for (let at = 0; at < numbers.length; at += FIELDS) {
@@ -254,7 +300,7 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
     at += f.records * FIELDS;
     keyAt += f.keyBytes;
   }
-  ledger.restore(restored, { pairs });
+  ledger.restore(restored, { entries, fileBits });
   return files;
 }
 

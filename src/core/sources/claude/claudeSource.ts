@@ -34,7 +34,6 @@ export const claudeSource: AgentSource = {
 interface ClaudeState {
   sessionId?: string;
   cwd?: string;
-  /** tool_use id → tool name, for naming errors; only while activity is on. */
 }
 
 const P_USAGE = Buffer.from('"usage"');
@@ -57,6 +56,7 @@ const TOOL_NAME_MEMORY = 512;
 class ClaudeParser implements FileParser {
   private sessionId: string | undefined;
   private cwd: string | undefined;
+  /** tool_use id → tool name, for naming errors; only while activity is on. */
   private readonly toolNames = new Map<string, string>();
   private readonly fallbackSessionId: string;
   private announced = false;

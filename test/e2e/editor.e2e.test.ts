@@ -12,7 +12,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { Engine } from '../../src/core/engine';
 import { meterView } from '../../src/core/meter/meterView';
 import { compactTokens, dollars as dollarsText } from '../../src/core/report/format';
@@ -230,6 +230,28 @@ describe('the extension in a real editor, fed by a real agent', function () {
     await shot('recap-after-claude-session.png');
   });
 
+  it("saves the recap as Markdown where the editor's Save dialog says", async () => {
+    const store = storedTasks(editor).find((t) => t.status === 'active')!;
+    const e = engine();
+    const numbers = taskNumbers(store, e.ledger.summaries(), (a, s) => e.ledger.sessionRecords(a, s), Date.now());
+    const frame = await recapFrame(page, 10_000);
+    await frame.click('button[data-key="save-md"]');
+    // In code-server the Save dialog is the workbench's path input, offering the workspace folder.
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    const offered = await page.inputValue('.quick-input-widget input');
+    assert.match(offered, /agent-meter-recap-create-the-greeting-file\.md$/, `offered ${offered}`);
+    await page.keyboard.press('Enter');
+    const file = path.join(workspace, 'agent-meter-recap-create-the-greeting-file.md');
+    const deadline = Date.now() + 10_000;
+    while (!fs.existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /^### Agent Meter recap: Create the greeting file/);
+    assert.ok(text.includes(dollarsText(numbers.costUSD)), `the task's cost ${dollarsText(numbers.costUSD)} is in the file`);
+    assert.match(text, /- \[.\] hello\.txt exists/, 'the done criterion is listed');
+    await recapText(page, (t) => t.includes(`Saved ${file}`), 5000);
+    fs.rmSync(file);
+  });
+
   it('updates the open recap live while the agent works, and restores it after a reload', async () => {
     const run = await runClaude({ cwd: workspace, home, serverUrl: model.url, prompt: 'Once more.' });
     assert.equal(run.code, 0, run.stderr);
@@ -257,6 +279,19 @@ describe('the extension in a real editor, fed by a real agent', function () {
 function storedTasks(editor: CodeServer): Task[] {
   const file = path.join(editor.userDataDir, 'User', 'globalStorage', 'agent-meter.agent-meter', 'tasks.json');
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { tasks: Task[] }).tasks : [];
+}
+
+/** The frame of the recap webview (an iframe inside an iframe in the workbench). */
+async function recapFrame(page: Page, ms: number): Promise<Frame> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+      if (text.includes('Where the tokens went')) return frame;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no recap shown after ${ms} ms`);
 }
 
 /** The text of the recap webview (an iframe inside an iframe in the workbench). */

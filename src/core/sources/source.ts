@@ -22,6 +22,8 @@ export interface FileParser {
 export interface ParserOptions {
   /** Emit activity events (tool calls, errors, turns) besides usage. Costs parse time. */
   readonly activity: boolean;
+  /** Parse every line whole, without a source's fast path for a known layout (a seam for tests). */
+  readonly fullParse?: boolean;
 }
 
 /** One agent: where its logs are and how to read them (Detect → Load → Parse). */

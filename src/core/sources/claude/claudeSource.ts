@@ -89,7 +89,12 @@ class ClaudeParser implements FileParser {
       (start, lineEnd, matches) => {
         const worthParsing = matches & (M_USAGE | M_COMPACT) || matches & M_ERROR || (matches & M_USER && !(matches & M_TOOL_RESULT));
         if (!worthParsing) return undefined;
-        return matches === M_USAGE && !this.options.activity ? withoutContent(buf, start, lineEnd) : buf.toString('utf8', start, lineEnd);
+        if (matches !== M_USAGE || this.options.activity) return buf.toString('utf8', start, lineEnd);
+        const text = withoutContent(buf, start, lineEnd);
+        const line = this.options.fullParse ? null : USAGE_LINE.exec(text);
+        if (!line) return text;
+        this.usageLine(line, base + start);
+        return undefined;
       },
       (record, offset) => this.handle(record, offset),
       (reason, offset) => this.sink.skip({ reason, file: this.file, offset }),
@@ -97,10 +102,7 @@ class ClaudeParser implements FileParser {
   }
 
   private handle(record: Record<string, unknown>, offset: number): void {
-    if (typeof record.sessionId === 'string' && this.sessionId === undefined) this.sessionId = record.sessionId;
-    if (typeof record.cwd === 'string') this.cwd = record.cwd;
-    // The file's own session id object when the line repeats it: records share one string, not one each.
-    const sessionId = typeof record.sessionId === 'string' ? (record.sessionId === this.sessionId ? this.sessionId : record.sessionId) : (this.sessionId ?? this.fallbackSessionId);
+    const sessionId = this.lineSession(typeof record.sessionId === 'string' ? record.sessionId : undefined, typeof record.cwd === 'string' ? record.cwd : undefined);
     const timestamp = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : NaN;
     if (this.options.activity && !this.announced && this.cwd !== undefined && !Number.isNaN(timestamp)) {
       this.announced = true;
@@ -132,42 +134,18 @@ class ClaudeParser implements FileParser {
     if (model === '<synthetic>' || record.isApiErrorMessage === true) return;
     const usage = message.usage as Record<string, unknown> | undefined;
     if (typeof usage === 'object' && usage !== null) {
-      const input = tokenCount(usage.input_tokens);
-      const output = tokenCount(usage.output_tokens);
-      const cacheWrite = tokenCount(usage.cache_creation_input_tokens);
-      const cacheRead = tokenCount(usage.cache_read_input_tokens);
-      if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined || Number.isNaN(timestamp)) {
-        this.sink.skip({ reason: 'bad-usage', file: this.file, offset, detail: Number.isNaN(timestamp) ? 'no timestamp' : 'token counts are not whole numbers' });
-      } else {
-        const split = usage.cache_creation as Record<string, unknown> | undefined;
-        const oneHour = Math.min(cacheWrite, tokenCount(split?.ephemeral_1h_input_tokens) ?? 0);
-        const id = typeof message.id === 'string' ? message.id : '';
-        const requestId = typeof record.requestId === 'string' ? record.requestId : '';
-        this.sink.usage({
-          agent: 'claude-code',
-          sessionId,
-          // join makes one flat string; a template literal makes a rope of three that the ledger keeps.
-          key: id && requestId ? [id, requestId].join(':') : '',
-          timestamp,
-          model: model || 'unknown',
-          inputTokens: input,
-          outputTokens: output,
-          cacheWrite5mTokens: cacheWrite - oneHour,
-          cacheWrite1hTokens: oneHour,
-          cacheReadTokens: cacheRead,
-          reasoningOutputTokens: 0,
-          speed: typeof usage.speed === 'string' ? usage.speed : undefined,
-        });
-        if (this.options.activity) {
-          this.sink.activity?.({
-            kind: 'context',
-            agent: 'claude-code',
-            sessionId,
-            timestamp,
-            contextTokens: input + cacheWrite + cacheRead + output,
-          });
-        }
-      }
+      const split = usage.cache_creation as Record<string, unknown> | undefined;
+      this.emitUsage(
+        sessionId,
+        timestamp,
+        offset,
+        model,
+        typeof message.id === 'string' ? message.id : '',
+        typeof record.requestId === 'string' ? record.requestId : '',
+        [tokenCount(usage.input_tokens), tokenCount(usage.output_tokens), tokenCount(usage.cache_creation_input_tokens), tokenCount(usage.cache_read_input_tokens)],
+        tokenCount(split?.ephemeral_1h_input_tokens) ?? 0,
+        typeof usage.speed === 'string' ? usage.speed : undefined,
+      );
     }
     if (this.options.activity && Array.isArray(message.content) && !Number.isNaN(timestamp)) {
       for (const block of message.content as Array<Record<string, unknown>>) {
@@ -176,6 +154,75 @@ class ClaudeParser implements FileParser {
         this.rememberTool(callId, block.name);
         this.sink.activity?.({ kind: 'toolCall', agent: 'claude-code', sessionId, timestamp, name: block.name, argsHash: stableHash(block.input), callId });
       }
+    }
+  }
+
+  /**
+   * A usage line in Claude Code 2.0's layout (USAGE_LINE matched it): the record handle() would
+   * make of its parse, read from the match.
+   */
+  private usageLine(line: RegExpExecArray, offset: number): void {
+    const sessionId = this.lineSession(line[L_SESSION], line[L_CWD]);
+    const model = this.shared(line[L_MODEL]);
+    if (model === '<synthetic>') return;
+    this.emitUsage(
+      sessionId,
+      Date.parse(line[L_TIMESTAMP]),
+      offset,
+      model,
+      line[L_ID],
+      line[L_REQUEST],
+      [Number(line[L_INPUT]), Number(line[L_OUTPUT]), Number(line[L_CACHE_WRITE]), Number(line[L_CACHE_READ])],
+      Number(line[L_ONE_HOUR]),
+      line[L_SPEED],
+    );
+  }
+
+  /** Notes a line's session id and working folder; returns the session its records belong to. */
+  private lineSession(lineSessionId: string | undefined, cwd: string | undefined): string {
+    if (lineSessionId !== undefined && this.sessionId === undefined) this.sessionId = lineSessionId;
+    if (cwd !== undefined) this.cwd = cwd;
+    // The file's own session id object when the line repeats it: records share one string, not one each.
+    return lineSessionId !== undefined ? (lineSessionId === this.sessionId ? this.sessionId : lineSessionId) : (this.sessionId ?? this.fallbackSessionId);
+  }
+
+  /**
+   * Emits a request's usage (input, output, cache write, cache read; undefined where a count is not
+   * a whole number), or reports why it cannot be counted.
+   */
+  private emitUsage(
+    sessionId: string,
+    timestamp: number,
+    offset: number,
+    model: string,
+    id: string,
+    requestId: string,
+    [input, output, cacheWrite, cacheRead]: Array<number | undefined>,
+    oneHourTokens: number,
+    speed: string | undefined,
+  ): void {
+    if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined || Number.isNaN(timestamp)) {
+      this.sink.skip({ reason: 'bad-usage', file: this.file, offset, detail: Number.isNaN(timestamp) ? 'no timestamp' : 'token counts are not whole numbers' });
+      return;
+    }
+    const oneHour = Math.min(cacheWrite, oneHourTokens);
+    this.sink.usage({
+      agent: 'claude-code',
+      sessionId,
+      // join makes one flat string; a template literal makes a rope of three that the ledger keeps.
+      key: id && requestId ? [id, requestId].join(':') : '',
+      timestamp,
+      model: model || 'unknown',
+      inputTokens: input,
+      outputTokens: output,
+      cacheWrite5mTokens: cacheWrite - oneHour,
+      cacheWrite1hTokens: oneHour,
+      cacheReadTokens: cacheRead,
+      reasoningOutputTokens: 0,
+      speed,
+    });
+    if (this.options.activity) {
+      this.sink.activity?.({ kind: 'context', agent: 'claude-code', sessionId, timestamp, contextTokens: input + cacheWrite + cacheRead + output });
     }
   }
 
@@ -248,3 +295,44 @@ function withoutContent(buf: Buffer, start: number, end: number): string {
   return scratch.toString('utf8', 0, length);
 }
 let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/** A JSON string with no escape or control character: its text is its value. */
+const STRING = '"([^"\\\\\\u0000-\\u001f]*)"';
+const ANY_STRING = '"[^"\\\\\\u0000-\\u001f]*"';
+/** A JSON whole number of at least 0 (no sign, fraction, exponent or leading zero). */
+const COUNT = '(0|[1-9][0-9]*)';
+
+/**
+ * A Claude Code 2.0 assistant line with usage, its content emptied (withoutContent), spelled out:
+ * its members in the order that version writes them (agentId, slug, inference_geo and speed where
+ * it may leave them out), strings without escapes, counts as plain whole numbers, no white space.
+ * A line that matches is exactly the object this describes, so its record is read from the match
+ * instead of JSON.parse building the whole object tree (a cold scan's largest cost). Any other
+ * line (another version's layout, an API error, an escape) is parsed in full as before.
+ */
+const USAGE_LINE = new RegExp(
+  [
+    '^\\{"parentUuid":(?:null|', ANY_STRING, '),"isSidechain":(?:true|false),"userType":', ANY_STRING,
+    ',"cwd":', STRING, ',"sessionId":', STRING, ',"version":', ANY_STRING, ',"gitBranch":', ANY_STRING,
+    '(?:,"agentId":', ANY_STRING, ')?(?:,"slug":', ANY_STRING, ')?',
+    ',"message":\\{"model":', STRING, ',"id":', STRING, ',"type":"message","role":"assistant","content":\\[\\]',
+    ',"stop_reason":(?:null|', ANY_STRING, '),"stop_sequence":(?:null|', ANY_STRING, ')',
+    ',"usage":\\{"input_tokens":', COUNT, ',"cache_creation_input_tokens":', COUNT, ',"cache_read_input_tokens":', COUNT,
+    ',"cache_creation":\\{"ephemeral_5m_input_tokens":', COUNT, ',"ephemeral_1h_input_tokens":', COUNT, '\\}',
+    ',"output_tokens":', COUNT, ',"service_tier":', ANY_STRING, '(?:,"inference_geo":', ANY_STRING, ')?(?:,"speed":', STRING, ')?\\}\\}',
+    ',"requestId":', STRING, ',"type":"assistant","uuid":', ANY_STRING, ',"timestamp":', STRING, '\\}$',
+  ].join(''),
+);
+/** USAGE_LINE's groups. */
+const L_CWD = 1;
+const L_SESSION = 2;
+const L_MODEL = 3;
+const L_ID = 4;
+const L_INPUT = 5;
+const L_CACHE_WRITE = 6;
+const L_CACHE_READ = 7;
+const L_ONE_HOUR = 9;
+const L_OUTPUT = 10;
+const L_SPEED = 11;
+const L_REQUEST = 12;
+const L_TIMESTAMP = 13;

@@ -1,0 +1,134 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { claudeSource } from '../../src/core/sources/claude/claudeSource';
+import type { Skip, UsageRecord } from '../../src/core/sources/types';
+import { generate } from '../gen/generator';
+
+/**
+ * The Claude parser reads usage lines in Claude Code 2.0's layout from a regular expression instead
+ * of JSON.parse. These tests read the same bytes both ways and require the same records and the
+ * same skips, on generated logs (every pitfall) and on lines altered where a pattern could slip.
+ */
+function readBothWays(text: Buffer | string, file = '/p/11111111-2222-3333-4444-555555555555.jsonl'): { fast: Outcome; full: Outcome; parsedFast: number; parsedFull: number } {
+  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const read = (fullParse: boolean): [Outcome, number] => {
+    const out: Outcome = { records: [], skips: [] };
+    const parser = claudeSource.createParser(file, { usage: (r) => out.records.push(r), skip: (s) => out.skips.push(s) }, { activity: false, fullParse });
+    const parse = JSON.parse;
+    let parsed = 0;
+    JSON.parse = ((t: string, r?: (this: unknown, k: string, v: unknown) => unknown) => (parsed++, parse(t, r))) as typeof JSON.parse;
+    try {
+      parser.parse(buf, buf.length, 0);
+    } finally {
+      JSON.parse = parse;
+    }
+    out.state = parser.saveState();
+    return [out, parsed];
+  };
+  const [fast, parsedFast] = read(false);
+  const [full, parsedFull] = read(true);
+  return { fast, full, parsedFast, parsedFull };
+}
+
+interface Outcome {
+  records: UsageRecord[];
+  skips: Skip[];
+  state?: unknown;
+}
+
+const base = {
+  parentUuid: 'a1b2c3d4-0000-4000-8000-000000000001',
+  isSidechain: false,
+  userType: 'external',
+  cwd: '/home/dev/project',
+  sessionId: '11111111-2222-3333-4444-555555555555',
+  version: '2.0.55',
+  gitBranch: 'main',
+  message: {
+    model: 'claude-sonnet-4-5-20250929',
+    id: 'msg_01AbC',
+    type: 'message',
+    role: 'assistant',
+    content: [{ type: 'text', text: 'a "quoted" answer\n' }],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: 12, cache_creation_input_tokens: 300, cache_read_input_tokens: 4000, cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 200 }, output_tokens: 56, service_tier: 'standard', inference_geo: 'not_available', speed: 'standard' },
+  },
+  requestId: 'req_01XyZ',
+  type: 'assistant',
+  uuid: 'a1b2c3d4-0000-4000-8000-000000000002',
+  timestamp: '2025-10-12T09:22:18.565Z',
+};
+
+describe('Claude usage lines read without JSON.parse', () => {
+  it('give exactly the records and skips of a full parse, on generated logs with every pitfall', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-fast-'));
+    try {
+      generate({ outDir: dir, seed: 11, claudeBytes: 6 << 20, codexBytes: 0 });
+      const files: string[] = [];
+      const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+          const p = path.join(d, e.name);
+          if (e.isDirectory()) walk(p);
+          else if (p.endsWith('.jsonl')) files.push(p);
+        }
+      };
+      walk(path.join(dir, 'claude'));
+      assert.ok(files.length > 5, `generated ${files.length} Claude files`);
+      let records = 0;
+      let parsedFast = 0;
+      let parsedFull = 0;
+      for (const file of files) {
+        const both = readBothWays(fs.readFileSync(file), file);
+        assert.deepEqual(both.fast, both.full, file);
+        records += both.full.records.length;
+        parsedFast += both.parsedFast;
+        parsedFull += both.parsedFull;
+      }
+      assert.ok(records > 300, `${records} records`);
+      assert.ok(parsedFast < parsedFull / 4, `the layout was recognised: ${parsedFast} of ${parsedFull} lines still parsed`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const line = (value: unknown) => `${JSON.stringify(value)}\n`;
+  const variants: Array<[string, string]> = [
+    ['the layout itself', line(base)],
+    ['without optional members', line({ ...base, parentUuid: null, message: { ...base.message, usage: { ...base.message.usage, inference_geo: undefined, speed: undefined } } })],
+    ['with agentId and slug', line(base).replace('"gitBranch":"main","message"', '"gitBranch":"main","agentId":"a7","slug":"brave-otter","message"')],
+    ['an escaped quote in the folder', line({ ...base, cwd: '/home/dev/"odd"' })],
+    ['an escape in the session id', line(base).replace('"sessionId":"11111111', '"sessionId":"\\u0031111111')],
+    ['white space after a colon', line(base).replace('"output_tokens":56', '"output_tokens": 56')],
+    ['a count with a leading zero (not JSON)', line(base).replace('"output_tokens":56', '"output_tokens":056')],
+    ['a negative count', line(base).replace('"output_tokens":56', '"output_tokens":-56')],
+    ['a fractional count', line(base).replace('"output_tokens":56', '"output_tokens":56.5')],
+    ['a count with an exponent', line(base).replace('"output_tokens":56', '"output_tokens":5e1')],
+    ['a count past 2^53', line(base).replace('"output_tokens":56', '"output_tokens":123456789012345678901')],
+    ['a time that is not a date', line({ ...base, timestamp: 'yesterday' })],
+    ['a synthetic error notice', line({ ...base, message: { ...base.message, model: '<synthetic>' } })],
+    ['an API error mark', line({ ...base, isApiErrorMessage: true })],
+    ['an unknown member', line({ ...base, extra: 1 })],
+    ['a duplicated member', line(base).replace('"type":"assistant"', '"type":"assistant","type":"progress"')],
+    ['no request id', line({ ...base, requestId: '' })],
+    ['an empty model', line({ ...base, message: { ...base.message, model: '' } })],
+    ['a raw control character in a string', line(base).replace('"gitBranch":"main"', '"gitBranch":"ma\tin"')],
+    ['a line cut short', line(base).slice(0, -40) + '\n'],
+    ['a CRLF ending', line(base).replace(/\n$/, '\r\n')],
+    ['non-ASCII text', line({ ...base, cwd: '/home/dév/プロジェクト' })],
+  ];
+  for (const [name, text] of variants) {
+    it(`give the same record as a full parse: ${name}`, () => {
+      const both = readBothWays(text + line({ ...base, uuid: 'second', message: { ...base.message, id: 'msg_2' } }));
+      assert.deepEqual(both.fast, both.full);
+    });
+  }
+
+  it('read the layout without parsing it, and anything else in full', () => {
+    assert.equal(readBothWays(line(base)).parsedFast, 0);
+    assert.equal(readBothWays(line({ ...base, extra: 1 })).parsedFast, 1);
+    assert.equal(readBothWays(line(base).replace('"output_tokens":56', '"output_tokens": 56')).parsedFast, 1);
+  });
+});

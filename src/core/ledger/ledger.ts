@@ -96,6 +96,11 @@ function emptyPart(model: string): PackedPart {
   return part;
 }
 
+/** Billed tokens of a record: input, output, both cache writes and cache reads. */
+function totalTokens(r: UsageRecord): number {
+  return r.inputTokens + r.outputTokens + r.cacheWrite5mTokens + r.cacheWrite1hTokens + r.cacheReadTokens;
+}
+
 /** Adds totals into running totals. */
 export function mergeTotals(into: Totals, from: Totals): void {
   into.inputTokens += from.inputTokens;
@@ -300,6 +305,14 @@ export class Ledger {
       if (owners.includes(fileId) && this.packedCopyHolds(fileId, record, hash)) return;
       for (const owner of owners) this.unpack(owner);
     }
+    const rivals = record.key ? this.candidates.get(record.key) : undefined;
+    let sameFile = -1;
+    if (rivals) {
+      for (let i = 0; i < rivals.length && sameFile < 0; i++) if (rivals[i].fileId === fileId) sameFile = i;
+      // A later streamed copy in the same file no larger than the one kept changes nothing: it is
+      // dropped before it is priced or stored (streamed copies are about half of all usage lines).
+      if (sameFile >= 0 && totalTokens(record) <= rivals[sameFile].totalTokens) return;
+    }
     const stored = this.store(record, fileId, knownCost);
     const fileRecords = this.recordList(fileId);
     if (!record.key) {
@@ -307,7 +320,6 @@ export class Ledger {
       this.attach(stored);
       return;
     }
-    const rivals = this.candidates.get(record.key);
     if (!rivals) {
       this.candidates.set(record.key, [stored]);
       stored.slot = fileRecords.push(stored) - 1;
@@ -315,11 +327,9 @@ export class Ledger {
       return;
     }
     const winner = rivals[0];
-    const sameFile = rivals.findIndex((r) => r.fileId === fileId);
     if (sameFile >= 0) {
-      // A later streamed copy in the same file: keep the larger.
+      // A later streamed copy in the same file, larger: it replaces the one kept.
       const previous = rivals[sameFile];
-      if (stored.totalTokens <= previous.totalTokens) return;
       rivals[sameFile] = stored;
       stored.slot = previous.slot;
       fileRecords[previous.slot] = stored;
@@ -358,7 +368,7 @@ export class Ledger {
       provider: r.provider,
       estimated: r.estimated,
       fileId,
-      totalTokens: r.inputTokens + r.outputTokens + r.cacheWrite5mTokens + r.cacheWrite1hTokens + r.cacheReadTokens,
+      totalTokens: totalTokens(r),
       costUSD: knownCost !== undefined ? knownCost : priceOf(this.pricer, r.provider ?? PROVIDER[r.agent], r.model, r, r.timestamp, r.speed),
       slot: -1,
       counted: false,
@@ -624,7 +634,7 @@ export class Ledger {
     const file = this.packed.get(fileId);
     if (!file) return false;
     const { numbers, start, count } = file.block;
-    const total = record.inputTokens + record.outputTokens + record.cacheWrite5mTokens + record.cacheWrite1hTokens + record.cacheReadTokens;
+    const total = totalTokens(record);
     for (let i = 0, at = start; i < count; i++, at += PACKED_FIELDS) {
       if (numbers[at + 10] !== hash || this.keysOf(file)[i] !== record.key) continue;
       return numbers[at + 3] + numbers[at + 4] + numbers[at + 5] + numbers[at + 6] + numbers[at + 7] >= total;

@@ -237,11 +237,17 @@ describe('the extension in a real editor, fed by a real agent', function () {
     const frame = await recapFrame(page, 10_000);
     await frame.click('button[data-key="save-md"]');
     // In code-server the Save dialog is the workbench's path input, offering the workspace folder.
+    // It fills in the folder first and the file name a moment later: wait for the whole path.
     await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    const offered = await page.inputValue('.quick-input-widget input');
-    assert.match(offered, /agent-meter-recap-create-the-greeting-file\.md$/, `offered ${offered}`);
-    await page.keyboard.press('Enter');
+    let offered = '';
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await page.waitForTimeout(100)) {
+      offered = await page.inputValue('.quick-input-widget input');
+      if (offered.endsWith('.md')) break;
+    }
     const file = path.join(workspace, 'agent-meter-recap-create-the-greeting-file.md');
+    assert.equal(offered, file, 'the recap is offered under its goal, in the workspace folder');
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
     const deadline = Date.now() + 10_000;
     while (!fs.existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const text = fs.readFileSync(file, 'utf8');

@@ -63,6 +63,21 @@ describe('estimate tokens in a real editor', () => {
     assert.ok(e.rows.length > 0 && e.rows.every((r) => r.inputUSD === null || r.inputUSD > 0), 'priced rows are never $0');
   });
 
+  it('Estimate Tokens of File counts the file it is given, not the active one', async () => {
+    const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'estimate-me.md');
+    const text = '# Notes\n\nThe meter counts what the agents billed.\n'.repeat(20);
+    fs.writeFileSync(file, text);
+    try {
+      const other = await vscode.workspace.openTextDocument({ content: 'something else', language: 'plaintext' });
+      await vscode.window.showTextDocument(other);
+      const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile, vscode.Uri.file(file));
+      assert.equal(e.tokens, countTokens(text));
+      assert.equal(e.characters, text.length);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
   it('Estimate Tokens of Selection without a selection only informs', async () => {
     const document = await vscode.workspace.openTextDocument({ content: 'nothing selected', language: 'plaintext' });
     await vscode.window.showTextDocument(document);

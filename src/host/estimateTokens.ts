@@ -106,10 +106,7 @@ export function registerEstimateTokens(deps: EstimateDeps): vscode.Disposable {
     vscode.commands.registerCommand(
       COMMANDS.estimateFile,
       guarded(async (uri?: unknown) => {
-        const active = vscode.window.activeTextEditor?.document;
-        // The active editor's own document when the URI names it: re-opening an untitled URI can
-        // give a closed document that had the same name a moment ago (seen in code-server).
-        const document = uri instanceof vscode.Uri && uri.toString() !== active?.uri.toString() ? await vscode.workspace.openTextDocument(uri) : active;
+        const document = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
         if (!document) {
           void vscode.window.showInformationMessage('Agent Meter: open a file to estimate its tokens.');
           return undefined;

@@ -52,15 +52,22 @@ describe('estimate tokens in a real editor', () => {
 
   it('Estimate Tokens of File counts the whole document', async () => {
     const text = 'export const answer = 42;\n// Größe: 日本語 🙂\n'.repeat(50);
-    const document = await vscode.workspace.openTextDocument({ content: text, language: 'typescript' });
-    await vscode.window.showTextDocument(document);
-    // By URI, as the explorer's context menu passes it: the active editor may be another document
-    // (an output channel opened by an earlier test).
-    const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile, document.uri);
-    assert.equal(e.scope, 'file');
-    assert.equal(e.tokens, countTokens(text));
-    assert.equal(e.characters, text.length);
-    assert.ok(e.rows.length > 0 && e.rows.every((r) => r.inputUSD === null || r.inputUSD > 0), 'priced rows are never $0');
+    // A file, not an untitled editor: code-server can give a new untitled editor the name of one
+    // just closed, and opening that name can then return the closed document's text.
+    const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'estimate-whole.ts');
+    fs.writeFileSync(file, text);
+    try {
+      await vscode.window.showTextDocument(vscode.Uri.file(file));
+      // By URI, as the explorer's context menu passes it: the active editor may be another document
+      // (an output channel opened by an earlier test).
+      const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile, vscode.Uri.file(file));
+      assert.equal(e.scope, 'file');
+      assert.equal(e.tokens, countTokens(text));
+      assert.equal(e.characters, text.length);
+      assert.ok(e.rows.length > 0 && e.rows.every((r) => r.inputUSD === null || r.inputUSD > 0), 'priced rows are never $0');
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   it('Estimate Tokens of File counts the file it is given, not the active one', async () => {

@@ -11,7 +11,7 @@ import { Engine } from './core/engine';
 import { addRecord, emptyTotals, mergeTotals, sessionKey, type LedgerRecord, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { compactTokens, dollars, grouped } from './core/report/format';
-import { statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
+import { HOUR_MS, statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
 import { startOfDay } from './core/util/day';
 import type { AgentId, Skip } from './core/sources/types';
 import type { RecordsOf } from './core/tasks/attribution';
@@ -234,8 +234,10 @@ async function statuslineCommand(args: Args): Promise<void> {
     if (!records) seen.set(key, (records = engine.ledger.sessionRecords(agent, id)));
     return records;
   };
-  // Only sessions active today: their records are needed (older ones stay packed, unread).
-  const records = sessions.filter((s) => s.lastActivity >= dayStart).flatMap((s) => recordsOf(s.agent, s.sessionId));
+  // Only sessions active today or in the last hour (just after midnight that is yesterday): their
+  // records are needed (older ones stay packed, unread).
+  const since = Math.min(dayStart, now - HOUR_MS);
+  const records = sessions.filter((s) => s.lastActivity >= since).flatMap((s) => recordsOf(s.agent, s.sessionId));
   const numbers = statuslineNumbers({ now, dayStart, records, session, task: openTask(context.cwd ?? process.cwd(), sessions, recordsOf, now) });
   if (args.verbose) reportStats(stats, performance.now() - started);
   if (args.json) {

@@ -57,6 +57,13 @@ describe('statusline', () => {
     assert.equal(line(task({ costUSD: null, fraction: undefined, binding: undefined })), 'Opus 4.5 · task 120k tokens (unpriced)');
   });
 
+  it("keeps the last hour's pace across midnight", () => {
+    // Midnight at 15:05 for the test: at 15:10, a request at 14:50 was yesterday, yet in the last hour.
+    const n = statuslineNumbers({ now: NOW + 10 * MIN, dayStart: NOW + 5 * MIN, records: [record(10, 0.5), record(-7, 0.25)] });
+    assert.deepEqual([n.today.costUSD, n.today.requests, n.lastHour.costUSD, n.lastHour.requests], [0.25, 1, 0.75, 2]);
+    assert.equal(statuslineText(n), '$0.25 today · $0.75/h');
+  });
+
   it('says so when there is no usage today', () => {
     const n = statuslineNumbers({ now: NOW, dayStart: DAY, records: [record(24 * 60, 1)] });
     assert.equal(statuslineText(n, 'Opus 4.5'), 'Opus 4.5 · no agent usage today');
@@ -105,10 +112,11 @@ describe('agent-meter statusline (dist/cli.js)', () => {
     assert.deepEqual([json.lastHour.costUSD, json.lastHour.requests], [0.015, 1]);
 
     const text = run(JSON.stringify({ session_id: a, model: { display_name: 'Sonnet 4.5' } }));
-    // $0.045 and $0.015 to the cent; today $0.01725 (or $0.015 before 01:30).
-    assert.match(text, /^Sonnet 4\.5 · \$0\.04 session · \$0\.0[12] today · \$0\.01\/h$/);
+    // $0.045 and $0.015 to the cent; today $0.01725 (or $0.015 before 01:30, nothing before 00:10).
+    const todayPart = expectedToday > 0 ? '\\$0\\.0[12] today · ' : '';
+    assert.match(text, new RegExp(`^Sonnet 4\\.5 · \\$0\\.04 session · ${todayPart}\\$0\\.01/h$`));
     // Without stdin (a tmux status): no session, the rest the same; --session picks one.
-    assert.match(run(undefined), /^\$0\.0[12] today · \$0\.01\/h$/);
+    assert.match(run(undefined), new RegExp(`^${todayPart}\\$0\\.01/h$`));
     assert.match(run(undefined, '--session', b), /^\$0\.002[23] session · /);
   });
 

@@ -45,14 +45,14 @@ export interface StatuslineInput {
   readonly now: number;
   /** Local midnight of today, epoch ms. */
   readonly dayStart: number;
-  /** Counted records of every session active today (older records are ignored). */
+  /** Counted records of every session active today or in the last hour (older records are ignored). */
   readonly records: readonly LedgerRecord[];
   /** The session the line is for, whole (it may have begun before today). */
   readonly session?: SessionSummary;
   readonly task?: StatuslineTask;
 }
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 
 /** The extension's id: its task store is `<editor user dir>/User/globalStorage/<id>/tasks.json`. */
 const EXTENSION_ID = 'agent-meter.agent-meter';
@@ -70,9 +70,12 @@ export function statuslineNumbers(input: StatuslineInput): StatuslineNumbers {
   let unpricedToday = false;
   let unpricedHour = false;
   for (const r of input.records) {
-    if (r.timestamp < input.dayStart || r.timestamp > input.now) continue;
-    addRecord(today, r);
-    if (r.costUSD === null) unpricedToday = true;
+    if (r.timestamp > input.now) continue;
+    if (r.timestamp >= input.dayStart) {
+      addRecord(today, r);
+      if (r.costUSD === null) unpricedToday = true;
+    }
+    // The pace is the last 60 minutes', midnight or not.
     if (r.timestamp > input.now - HOUR_MS) {
       addRecord(lastHour, r);
       if (r.costUSD === null) unpricedHour = true;

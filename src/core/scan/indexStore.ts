@@ -109,10 +109,8 @@ class Names {
   readonly strings: string[];
   private readonly ids: Map<string, number>;
   // A file's records nearly always share one session and one model: the last of each is kept.
-  private lastSession: string | undefined;
-  private lastSessionId = -1;
-  private lastModel: string | undefined;
-  private lastModelId = -1;
+  readonly session = new LastName(this);
+  readonly model = new LastName(this);
 
   constructor(base: readonly string[]) {
     this.strings = [...base];
@@ -127,21 +125,21 @@ class Names {
     }
     return id;
   }
+}
 
-  session(s: string): number {
-    if (s !== this.lastSession) {
-      this.lastSession = s;
-      this.lastSessionId = this.id(s);
-    }
-    return this.lastSessionId;
-  }
+/** A name's id, remembering the last name asked for. */
+class LastName {
+  private name: string | undefined;
+  private nameId = -1;
 
-  model(s: string): number {
-    if (s !== this.lastModel) {
-      this.lastModel = s;
-      this.lastModelId = this.id(s);
+  constructor(private readonly names: Names) {}
+
+  id(s: string): number {
+    if (s !== this.name) {
+      this.name = s;
+      this.nameId = this.names.id(s);
     }
-    return this.lastModelId;
+    return this.nameId;
   }
 }
 
@@ -158,8 +156,8 @@ function packRecords(records: readonly LedgerRecord[], fileId: number, ledger: L
   for (let j = 0; j < records.length; j++) {
     const r = records[j];
     const hash = r.key ? keyHash(r.key) : -1;
-    numbers[at] = names.session(r.sessionId);
-    numbers[at + 1] = names.model(r.model);
+    numbers[at] = names.session.id(r.sessionId);
+    numbers[at + 1] = names.model.id(r.model);
     numbers[at + 2] = r.timestamp;
     numbers[at + 3] = r.inputTokens;
     numbers[at + 4] = r.outputTokens;
@@ -213,17 +211,16 @@ function keptKeys(kept: PackedKeyIndex, blocks: ReadonlyArray<PackedRecords | un
   const stillPacked = new Set<number>();
   for (let i = 0; i < files.length; i++) if (blocks[i]) stillPacked.add(files[i].id);
   const oldScale = 2 ** kept.fileBits;
-  const shrink = 2 ** (fileBits - kept.fileBits);
   const scale = 2 ** fileBits;
   const out = new Float64Array(kept.entries.length);
   let n = 0;
   for (const entry of kept.entries) {
-    const key = Math.floor(entry / oldScale);
-    const fileId = entry - key * oldScale;
-    if (stillPacked.has(fileId)) out[n++] = Math.floor(key / shrink) * scale + fileId;
+    const fileId = entry % oldScale;
+    // entry - fileId is the hash's top bits in the old layout: re-cut for the current one.
+    if (stillPacked.has(fileId)) out[n++] = keyIndexEntry(entry - fileId, fileId, scale);
   }
   const result = out.subarray(0, n);
-  return shrink === 1 ? result : result.sort();
+  return scale === oldScale ? result : result.sort();
 }
 
 /** The kept entries (sorted) merged with the fresh ones, sorted here. */

@@ -4,7 +4,7 @@ import { errorHash, stableHash } from '../../util/hash';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
 import type { ActivityEvent, ParseSink } from '../types';
 import { parseDocument } from '../document';
-import { clineSessionsDir, pricingProvider } from './clineSource';
+import { clineSessionsDir, pricingProvider, topFoldersOnly } from './clineSource';
 
 /**
  * Cline ≥ 4 (the SDK-based CLI, standalone hosts and VS Code extension) keeps one folder per session
@@ -35,7 +35,7 @@ export const clineSdkSource: AgentSource = {
     const parts = relativePath.split(/[\\/]/);
     return parts.length === 2 && parts[1].endsWith('.messages.json');
   },
-  descend: (relativeFolder: string) => !/[\\/]/.test(relativeFolder),
+  descend: topFoldersOnly,
   createParser(file, sink, options, saved) {
     return new ClineSdkParser(file, sink, options, saved as SdkState | undefined);
   },

@@ -48,6 +48,14 @@ export function editorUserDirs(env: SourceEnv): string[] {
   return dirs;
 }
 
+/**
+ * Enters only the folders right below a root: a Cline task's (or SDK session's) folder may hold
+ * checkpoints and attachments, and its log is at its top.
+ */
+export function topFoldersOnly(relativeFolder: string): boolean {
+  return !/[\\/]/.test(relativeFolder);
+}
+
 /** `<user dir>/User/globalStorage/<folder>` in every editor: an extension's global storage. */
 export function globalStorageDirs(env: SourceEnv, folder: string): string[] {
   return editorUserDirs(env).map((dir) => path.join(dir, 'User', 'globalStorage', folder));
@@ -87,8 +95,7 @@ function clineFamilySource(product: Product): AgentSource {
       const parts = relativePath.split(/[\\/]/);
       return parts.length === 2 && parts[1] === 'ui_messages.json';
     },
-    // A task's folder may hold checkpoints and attachments: its log is at its top.
-    descend: (relativeFolder: string) => !/[\\/]/.test(relativeFolder),
+    descend: topFoldersOnly,
     createParser(file, sink, options, saved) {
       return new ClineParser(product, file, sink, options, saved as ClineState | undefined, sessionsDir);
     },

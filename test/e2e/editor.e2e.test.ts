@@ -234,7 +234,7 @@ describe('the extension in a real editor, fed by a real agent', function () {
     const store = storedTasks(editor).find((t) => t.status === 'active')!;
     const e = engine();
     const numbers = taskNumbers(store, e.ledger.summaries(), (a, s) => e.ledger.sessionRecords(a, s), Date.now());
-    const frame = await recapFrame(page, 10_000);
+    const { frame } = await recapShown(page, (t) => t.includes('Where the tokens went'), 10_000);
     await frame.click('button[data-key="save-md"]');
     // In code-server the Save dialog is the workbench's path input, offering the workspace folder.
     // It fills in the folder first and the file name a moment later: wait for the whole path.
@@ -287,21 +287,11 @@ function storedTasks(editor: CodeServer): Task[] {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { tasks: Task[] }).tasks : [];
 }
 
-/** The frame of the recap webview (an iframe inside an iframe in the workbench). */
-async function recapFrame(page: Page, ms: number): Promise<Frame> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
-      if (text.includes('Where the tokens went')) return frame;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no recap shown after ${ms} ms`);
-}
-
-/** The text of the recap webview (an iframe inside an iframe in the workbench). */
-async function recapText(page: Page, until: (text: string) => boolean, ms: number): Promise<string> {
+/**
+ * The recap webview (an iframe inside an iframe in the workbench) once its text satisfies `until`:
+ * its frame and that text.
+ */
+async function recapShown(page: Page, until: (text: string) => boolean, ms: number): Promise<{ frame: Frame; text: string }> {
   const deadline = Date.now() + ms;
   let last = '';
   while (Date.now() < deadline) {
@@ -309,12 +299,17 @@ async function recapText(page: Page, until: (text: string) => boolean, ms: numbe
       const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
       if (text.includes('Where the tokens went') || text.includes('Outcome per dollar')) {
         last = text;
-        if (until(text)) return text;
+        if (until(text)) return { frame, text };
       }
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`recap not as expected after ${ms} ms; last text: ${last.slice(0, 500)}`);
+}
+
+/** The text of the recap webview once it satisfies `until`. */
+async function recapText(page: Page, until: (text: string) => boolean, ms: number): Promise<string> {
+  return (await recapShown(page, until, ms)).text;
 }
 
 describe('flags raised against a task by real agents', function () {

@@ -16,6 +16,17 @@ function writeOpusSession(workspace: string): void {
   fs.writeFileSync(path.join(dir, `${session}.jsonl`), `${line}\n`);
 }
 
+/** Runs `test` on a file of the workspace holding `text`, removed afterwards. */
+async function withWorkspaceFile(name: string, text: string, test: (uri: vscode.Uri) => Promise<void>): Promise<void> {
+  const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, name);
+  fs.writeFileSync(file, text);
+  try {
+    await test(vscode.Uri.file(file));
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
 const tokenizerLoaded = () => Object.keys(require.cache).some((k) => k.endsWith(`${path.sep}dist${path.sep}tokenizer.js`));
 
 describe('estimate tokens in a real editor', () => {
@@ -54,35 +65,27 @@ describe('estimate tokens in a real editor', () => {
     const text = 'export const answer = 42;\n// Größe: 日本語 🙂\n'.repeat(50);
     // A file, not an untitled editor: code-server can give a new untitled editor the name of one
     // just closed, and opening that name can then return the closed document's text.
-    const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'estimate-whole.ts');
-    fs.writeFileSync(file, text);
-    try {
-      await vscode.window.showTextDocument(vscode.Uri.file(file));
+    await withWorkspaceFile('estimate-whole.ts', text, async (uri) => {
+      await vscode.window.showTextDocument(uri);
       // By URI, as the explorer's context menu passes it: the active editor may be another document
       // (an output channel opened by an earlier test).
-      const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile, vscode.Uri.file(file));
+      const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile, uri);
       assert.equal(e.scope, 'file');
       assert.equal(e.tokens, countTokens(text));
       assert.equal(e.characters, text.length);
       assert.ok(e.rows.length > 0 && e.rows.every((r) => r.inputUSD === null || r.inputUSD > 0), 'priced rows are never $0');
-    } finally {
-      fs.rmSync(file, { force: true });
-    }
+    });
   });
 
   it('Estimate Tokens of File counts the file it is given, not the active one', async () => {
-    const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'estimate-me.md');
     const text = '# Notes\n\nThe meter counts what the agents billed.\n'.repeat(20);
-    fs.writeFileSync(file, text);
-    try {
+    await withWorkspaceFile('estimate-me.md', text, async (uri) => {
       const other = await vscode.workspace.openTextDocument({ content: 'something else', language: 'plaintext' });
       await vscode.window.showTextDocument(other);
-      const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile, vscode.Uri.file(file));
+      const e = await vscode.commands.executeCommand<TokenEstimate>(COMMANDS.estimateFile, uri);
       assert.equal(e.tokens, countTokens(text));
       assert.equal(e.characters, text.length);
-    } finally {
-      fs.rmSync(file, { force: true });
-    }
+    });
   });
 
   it('Estimate Tokens of Selection without a selection only informs', async () => {

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { walkFiles } from '../../src/core/scan/walk';
 import { claudeSource } from '../../src/core/sources/claude/claudeSource';
 import type { Skip, UsageRecord } from '../../src/core/sources/types';
 import { generate } from '../gen/generator';
@@ -67,15 +68,11 @@ describe('Claude usage lines read without JSON.parse', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-fast-'));
     try {
       generate({ outDir: dir, seed: 11, claudeBytes: 6 << 20, codexBytes: 0 });
-      const files: string[] = [];
-      const walk = (d: string) => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-          const p = path.join(d, e.name);
-          if (e.isDirectory()) walk(p);
-          else if (p.endsWith('.jsonl')) files.push(p);
-        }
-      };
-      walk(path.join(dir, 'claude'));
+      const files = walkFiles(
+        path.join(dir, 'claude'),
+        (rel) => (claudeSource.isLogFile(rel) ? true : undefined),
+        (folder, error) => assert.fail(`${folder}: ${error.message}`),
+      ).map((f) => f.file);
       assert.ok(files.length > 5, `generated ${files.length} Claude files`);
       let records = 0;
       let parsedFast = 0;

@@ -59,4 +59,67 @@ describe('CLI entry point (dist/cli.js)', () => {
     const r = spawnSync(process.execPath, ['--require', guard, cli, 'sessions', '--no-cache', '--price-overrides', overrides], { env: { PATH: process.env.PATH, HOME: path.join(dir, 'home') }, encoding: 'utf8' });
     assert.match(r.stderr, /zod was loaded/, 'the guard works');
   });
+
+  describe('output written straight to stdout', () => {
+    /** Enough sessions for a JSON report well past a pipe's 64 KiB buffer. */
+    const SESSIONS = 300;
+    beforeEach(() => {
+      fs.mkdirSync(path.join(dir, 'claude', 'projects', '-w'), { recursive: true });
+      for (let i = 0; i < SESSIONS; i++) {
+        const session = `11111111-2222-3333-4444-${String(i).padStart(12, '0')}`;
+        fs.writeFileSync(path.join(dir, 'claude', 'projects', '-w', `${session}.jsonl`), claudeAssistant({ session, id: `m${i}`, requestId: `r${i}`, ts: '2026-11-01T10:00:00.000Z', usage: { input: i, output: 7 } }));
+      }
+    });
+
+    /**
+     * Runs the CLI with its stdout on a pipe made here (python3, as every machine this runs on
+     * has): `nonblocking` sets O_NONBLOCK on the CLI's end and reads only after 300 ms, so the
+     * pipe is full first; `closeEarly` closes the reading end before the CLI starts.
+     */
+    const runOnPipe = (mode: 'nonblocking' | 'closeEarly') => {
+      const harness = `
+import os, subprocess, sys, time, fcntl, json
+r, w = os.pipe()
+if sys.argv[1] == 'nonblocking':
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+else:
+    os.close(r)
+p = subprocess.Popen(sys.argv[2:], stdout=w, stderr=subprocess.PIPE)
+os.close(w)
+out = b''
+if sys.argv[1] == 'nonblocking':
+    time.sleep(0.3)
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk: break
+        out += chunk
+err = p.stderr.read()
+print(json.dumps({'status': p.wait(), 'stdout': out.decode(), 'stderr': err.decode()}))
+`;
+      const r = spawnSync('python3', ['-c', harness, mode, process.execPath, cli, 'sessions', '--json', '--no-cache'], {
+        env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string };
+    };
+
+    it('writes the whole report to a full non-blocking pipe', () => {
+      const r = runOnPipe('nonblocking');
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(r.stdout.length > 65536, `a report longer than a pipe's buffer (${r.stdout.length} bytes)`);
+      const sessions = (JSON.parse(r.stdout) as { sessions: Array<{ inputTokens: number }> }).sessions;
+      assert.equal(sessions.length, SESSIONS);
+      assert.equal(
+        sessions.reduce((n, s) => n + s.inputTokens, 0),
+        (SESSIONS * (SESSIONS - 1)) / 2,
+      );
+    });
+
+    it('stops quietly when the reader has gone away', () => {
+      const r = runOnPipe('closeEarly');
+      assert.equal(r.status, 0);
+      assert.equal(r.stderr, '');
+    });
+  });
 });

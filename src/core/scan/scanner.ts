@@ -2,6 +2,7 @@ import fs = require('node:fs');
 import type { AgentSource, FileParser, SourceEnv } from '../sources/source';
 import type { ActivityEvent, AgentId, ParseSink, Skip, SkipReason, UsageRecord } from '../sources/types';
 import { walkFiles } from './walk';
+import { monotonicMs } from '../util/clock';
 
 /** Where parsed records go: the ledger, or a collector in a worker thread. */
 export interface RecordSink {
@@ -129,12 +130,12 @@ export class Scanner {
    */
   async scanAllAsync(sliceMs = 16): Promise<ScanStats> {
     const steps = this.scanSteps();
-    let sliceStart = performance.now();
+    let sliceStart = monotonicMs();
     let step = steps.next();
     while (!step.done) {
-      if (performance.now() - sliceStart > sliceMs) {
+      if (monotonicMs() - sliceStart > sliceMs) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
+        sliceStart = monotonicMs();
       }
       step = steps.next();
     }
@@ -195,7 +196,7 @@ export class Scanner {
   }
 
   private *scanSteps(found?: readonly FoundFile[], skip?: ReadonlySet<string>): Generator<void, ScanStats> {
-    const started = performance.now();
+    const started = monotonicMs();
     const stats = newStats();
     const files = found ?? this.discover(stats);
     const present = new Set<string>();
@@ -209,13 +210,13 @@ export class Scanner {
       if (!present.has(file)) this.forget(state, stats);
     }
     stats.filesSeen = present.size;
-    stats.elapsedMs = performance.now() - started;
+    stats.elapsedMs = monotonicMs() - started;
     return stats;
   }
 
   /** Reads the given files (from watcher events); unknown paths are matched to their source. */
   scanPaths(paths: Iterable<string>): ScanStats {
-    const started = performance.now();
+    const started = monotonicMs();
     const stats = newStats();
     for (const file of paths) {
       const source = this.sourceOf(file);
@@ -223,7 +224,7 @@ export class Scanner {
       stats.filesSeen++;
       this.readFile(source, file, stats);
     }
-    stats.elapsedMs = performance.now() - started;
+    stats.elapsedMs = monotonicMs() - started;
     return stats;
   }
 

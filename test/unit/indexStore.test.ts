@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { Ledger } from '../../src/core/ledger/ledger';
 import { createPricer } from '../../src/core/pricing/pricer';
-import { decodeIndex, encodeIndex } from '../../src/core/scan/indexStore';
+import zlib = require('node:zlib');
+import { decodeIndex, encodeIndex, IndexError } from '../../src/core/scan/indexStore';
 import type { FileState } from '../../src/core/scan/scanner';
 import { meterView } from '../../src/core/meter/meterView';
 
@@ -33,6 +34,31 @@ describe('persisted index', () => {
     decodeIndex(data, repriced);
     assert.ok(Math.abs(repriced.summaries()[0].costUSD! - expected) < 1e-12, `re-priced as Anthropic: ${repriced.summaries()[0].costUSD}`);
     assert.equal(repriced.sessionRecords('cline', 'task-1')[0].provider, 'anthropic');
+  });
+
+  it('refuses numbers that do not hold together even under a good checksum (a writer bug), and adds nothing', () => {
+    const ledger = new Ledger(createPricer());
+    ledger.add(record, 1);
+    const good = encodeIndex([file], ledger);
+    const bodyStart = (16 + good.readUInt32LE(8) + 7) & ~7;
+    // File numbers: id, agent, size, mtime, inode, offset, records, key bytes, parts; then the part.
+    const damages: Array<[string, number, number]> = [
+      ['a fractional record count', bodyStart + 6 * 8, 0.5],
+      ['an agent not in the table', bodyStart + 1 * 8, 7],
+      ['a negative part count', bodyStart + 8 * 8, -1],
+      ["a part's session not in the name table", bodyStart + 9 * 8, 99],
+    ];
+    for (const [what, at, value] of damages) {
+      const bad = Buffer.from(good);
+      bad.writeDoubleLE(value, at);
+      bad.writeUInt32LE(zlib.crc32(bad.subarray(16)) >>> 0, 12);
+      const into = new Ledger(createPricer());
+      assert.throws(() => decodeIndex(bad, into), IndexError, what);
+      assert.equal(into.summaries().length, 0, `${what}: nothing restored`);
+    }
+    const restored = new Ledger(createPricer());
+    decodeIndex(good, restored);
+    assert.equal(restored.summaries()[0].requests, 1);
   });
 });
 
@@ -67,6 +93,23 @@ describe('the key index of packed files', () => {
     again.add(request('msg_2:req_2', 7), 1002);
     const [s] = again.summaries();
     assert.deepEqual([s.requests, s.outputTokens], [2, 57]);
+  });
+
+  it('restores a file whose saved parts name a session twice (packed, another session, then new records)', () => {
+    const first = new Ledger(createPricer());
+    first.add(request('msg_1:req_1', 5), 1);
+    first.add({ ...request('msg_2:req_2', 6), sessionId: 't' }, 1);
+    const restored = new Ledger(createPricer());
+    decodeIndex(encodeIndex([state(1)], first), restored);
+    // A new request of session "s" appended to the same file, which stays packed: the file's
+    // parts are then s and t (packed) and s again (the new record).
+    restored.add(request('msg_3:req_3', 7), 1);
+    assert.deepEqual(restored.partsOfFile(1).map((p) => p[0]), ['s', 't', 's']);
+    const again = new Ledger(createPricer());
+    decodeIndex(encodeIndex([state(1)], restored), again);
+    const bySession = new Map(again.summaries().map((x) => [x.sessionId, [x.requests, x.outputTokens]]));
+    assert.deepEqual(bySession.get('s'), [2, 12]);
+    assert.deepEqual(bySession.get('t'), [1, 6]);
   });
 });
 

@@ -196,6 +196,17 @@ export interface PackedRecords {
  */
 export type SavedPart = [string, string, number, number, number, number, number, number, number, number | null, number, number, number, number];
 
+/** Numbers of a part as the index stores it: a SavedPart with its names as indices into the name table and NaN for null dollars. */
+export const PART_FIELDS = 14;
+
+/** A file's saved parts as the index stores them (PART_FIELDS numbers each). */
+export interface PackedParts {
+  readonly numbers: Float64Array;
+  /** Index of the file's first part number in `numbers`. */
+  readonly start: number;
+  readonly count: number;
+}
+
 function savePart(sessionId: string, p: PackedPart): SavedPart {
   return [sessionId, p.model, p.inputTokens, p.outputTokens, p.cacheWrite5mTokens, p.cacheWrite1hTokens, p.cacheReadTokens, p.reasoningOutputTokens, p.requests, p.costUSD, p.priced ? 1 : 0, p.first, p.last, p.estimated ? 1 : 0];
 }
@@ -441,10 +452,10 @@ export class Ledger {
    * flag saved with each record, until a new copy of one of their requests arrives, the file
    * changes or goes, or its records are asked for.
    */
-  restore(files: ReadonlyArray<{ fileId: number; block: PackedRecords; parts?: SavedPart[] }>, keys: PackedKeyIndex): void {
+  restore(files: ReadonlyArray<{ fileId: number; block: PackedRecords; parts: PackedParts }>, keys: PackedKeyIndex): void {
     this.packedKeys = keys;
     for (const { fileId, block, parts } of files) {
-      if (parts && block.costsValid) this.attachParts(fileId, block, parts);
+      if (block.costsValid) this.attachParts(fileId, block, parts);
       else this.pack(fileId, block);
     }
   }
@@ -483,37 +494,52 @@ export class Ledger {
     return out;
   }
 
-  private attachParts(fileId: number, block: PackedRecords, saved: readonly SavedPart[]): void {
-    const bySession = new Map<string, PackedPart[]>();
-    for (const sp of saved) {
-      const [sessionId, model, input, output, cw5, cw1, cr, reasoning, requests, cost, priced, first, last, estimated] = sp;
-      const part: PackedPart = {
+  private attachParts(fileId: number, block: PackedRecords, parts: PackedParts): void {
+    // A file's parts come session by session (see partsOfFile), nearly always one session: the
+    // current session's list is kept, and a session met again is looked up in the few seen.
+    const { numbers } = parts;
+    const { strings } = block;
+    const sessions: SessionEntry[] = [];
+    const lists: PackedPart[][] = [];
+    let list: PackedPart[] = [];
+    let sessionName = -1;
+    for (let i = 0, at = parts.start; i < parts.count; i++, at += PART_FIELDS) {
+      if (numbers[at] !== sessionName) {
+        sessionName = numbers[at];
+        const entry = this.session(block.agent, strings[sessionName]);
+        const seen = sessions.indexOf(entry);
+        if (seen >= 0) {
+          list = lists[seen];
+        } else {
+          sessions.push(entry);
+          lists.push((list = []));
+          entry.packed.set(fileId, list);
+          this.touch(entry);
+        }
+      }
+      const input = numbers[at + 2];
+      const output = numbers[at + 3];
+      const cw5 = numbers[at + 4];
+      const cw1 = numbers[at + 5];
+      const cr = numbers[at + 6];
+      const cost = numbers[at + 9];
+      list.push({
         inputTokens: input,
         outputTokens: output,
         cacheWrite5mTokens: cw5,
         cacheWrite1hTokens: cw1,
         cacheCreationTokens: cw5 + cw1,
         cacheReadTokens: cr,
-        reasoningOutputTokens: reasoning,
+        reasoningOutputTokens: numbers[at + 7],
         totalTokens: input + output + cw5 + cw1 + cr,
-        requests,
-        costUSD: cost,
-        model,
-        priced: priced === 1,
-        estimated: estimated === 1,
-        first,
-        last,
-      };
-      let list = bySession.get(sessionId);
-      if (!list) bySession.set(sessionId, (list = []));
-      list.push(part);
-    }
-    const sessions: SessionEntry[] = [];
-    for (const [sessionId, parts] of bySession) {
-      const entry = this.session(block.agent, sessionId);
-      entry.packed.set(fileId, parts);
-      sessions.push(entry);
-      this.touch(entry);
+        requests: numbers[at + 8],
+        costUSD: Number.isNaN(cost) ? null : cost,
+        model: strings[numbers[at + 1]],
+        priced: numbers[at + 10] === 1,
+        estimated: numbers[at + 13] === 1,
+        first: numbers[at + 11],
+        last: numbers[at + 12],
+      });
     }
     this.packed.set(fileId, { block, sessions });
   }

@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import zlib = require('node:zlib');
-import { keyHash, keyIndexEntry, PACKED_FIELDS, type Ledger, type LedgerRecord, type PackedKeyIndex, type PackedRecords, type SavedPart } from '../ledger/ledger';
+import { keyHash, keyIndexEntry, PACKED_FIELDS, PART_FIELDS, type Ledger, type LedgerRecord, type PackedKeyIndex, type PackedParts, type PackedRecords } from '../ledger/ledger';
 import type { AgentId } from '../sources/types';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { count } from '../util/json';
@@ -12,32 +12,35 @@ import type { FileState } from './scanner';
  * rules is rebuilt, never trusted.
  *
  * Layout: magic, format, header length, CRC-32 of everything after these 16 bytes; the JSON header
- * (files, their per-session totals, the few names records refer to); then, 8-aligned, the records
- * as float64 (PACKED_FIELDS each, file after file), the key index (one float64 per keyed record,
- * its key's hash and its file id in one number: see keyIndexEntry; sorted), and each file's request
+ * (what only JSON holds: the name table, each file's path, parser state and skips); then,
+ * 8-aligned, float64s: each file's FILE_FIELDS numbers (id, agent, size, mtime, inode, offset,
+ * records, key bytes, parts), its parts (PART_FIELDS each: the totals it gives each session and
+ * model), its records (PACKED_FIELDS each, file after file), the key index (one number per keyed
+ * record, its key's hash and its file id: see keyIndexEntry; sorted); last each file's request
  * keys as a JSON array, decoded only if that file is ever unpacked. A restart therefore parses a
- * small header and makes no object or string per record.
+ * small header and makes no object or string per record, and none per file beyond its state.
  */
-export const INDEX_FORMAT = 12;
+export const INDEX_FORMAT = 13;
 const MAGIC = 0x58494d41; // "AMIX"
 const FIELDS = PACKED_FIELDS;
 const PREAMBLE = 16;
-
-interface HeaderFile extends Omit<FileState, 'id'> {
-  id: number;
-  records: number;
-  parts: SavedPart[];
-  /** Bytes of this file's key array in the key section. */
-  keyBytes: number;
-}
+/** Per file: id, agent (index into `agents`), size, mtimeMs, ino, offset, records, key bytes, parts. */
+const FILE_FIELDS = 9;
 
 interface Header {
   format: number;
   savedAt: string;
   /** Fingerprint of the prices the stored costs were computed with. */
   pricing: string;
-  files: HeaderFile[];
+  /** Sessions, models, speeds and providers that records and parts refer to by index. */
   strings: string[];
+  agents: string[];
+  /** Per file, in the order of the file numbers: path, parser state (null: none), skips (0: none). */
+  paths: string[];
+  states: unknown[];
+  skips: Array<FileState['skips'] | 0>;
+  /** Number of parts after the file numbers. */
+  parts: number;
   /** Number of key index entries after the records. */
   keys: number;
   /** Bits of a key index entry that hold the file id. */
@@ -55,10 +58,17 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   const base = blocks.find((b) => b !== undefined)?.strings;
   const reuse = base !== undefined && blocks.every((b) => b === undefined || b.strings === base);
   const names = new Names(reuse ? base : []);
-  const headerFiles: HeaderFile[] = [];
+  const agents: string[] = [];
   const keyChunks: Buffer[] = [];
+  const parts = files.map((f) => ledger.partsOfFile(f.id));
   let total = 0;
-  for (let i = 0; i < files.length; i++) total += (blocks[i]?.count ?? 0) + loose[i].length;
+  let partCount = 0;
+  for (let i = 0; i < files.length; i++) {
+    total += (blocks[i]?.count ?? 0) + loose[i].length;
+    partCount += parts[i].length;
+  }
+  const fileNumbers = new Float64Array(files.length * FILE_FIELDS);
+  const partNumbers = new Float64Array(partCount * PART_FIELDS);
   const numbers = new Float64Array(total * FIELDS);
   const kept = reuse ? ledger.packedKeyIndex() : undefined;
   let maxId = 0;
@@ -67,10 +77,12 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   // Key index entries of records not in a reused block, to merge into the reused sorted ones.
   const fresh: FreshKeys = { entries: new Float64Array(total), count: 0, scale: 2 ** fileBits };
   let at = 0;
+  let partAt = 0;
   for (let i = 0; i < files.length; i++) {
     const f = files[i];
     const block = blocks[i];
     const records = loose[i];
+    const recordsBefore = at;
     if (block && reuse) {
       numbers.set(block.numbers.subarray(block.start, block.start + block.count * FIELDS), at);
       at += block.count * FIELDS;
@@ -80,13 +92,36 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
     at = packRecords(records, f.id, ledger, numbers, at, names, fresh);
     const keyBytes = fileKeys(block, records);
     keyChunks.push(keyBytes);
-    headerFiles.push({ ...f, records: (block?.count ?? 0) + records.length, parts: ledger.partsOfFile(f.id), keyBytes: keyBytes.length });
+    let agent = agents.indexOf(f.agent);
+    if (agent < 0) agent = agents.push(f.agent) - 1;
+    fileNumbers.set([f.id, agent, f.size, f.mtimeMs, f.ino, f.offset, (at - recordsBefore) / FIELDS, keyBytes.length, parts[i].length], i * FILE_FIELDS);
+    for (const p of parts[i]) {
+      partNumbers.set(p.slice(2) as number[], partAt + 2);
+      partNumbers[partAt] = names.session.id(p[0]);
+      partNumbers[partAt + 1] = names.model.id(p[1]);
+      partNumbers[partAt + 9] = p[9] ?? NaN;
+      partAt += PART_FIELDS;
+    }
   }
   const keyIndex = mergeKeys(kept ? keptKeys(kept, blocks, files, fileBits) : new Float64Array(0), fresh);
-  const header: Header = { format: INDEX_FORMAT, savedAt: new Date().toISOString(), pricing: ledger.pricing, files: headerFiles, strings: names.strings, keys: keyIndex.length, keyFileBits: fileBits };
+  const header: Header = {
+    format: INDEX_FORMAT,
+    savedAt: new Date().toISOString(),
+    pricing: ledger.pricing,
+    strings: names.strings,
+    agents,
+    paths: files.map((f) => f.path),
+    states: files.map((f) => f.parserState ?? null),
+    skips: files.map((f) => (Object.keys(f.skips).length > 0 ? f.skips : 0)),
+    parts: partCount,
+    keys: keyIndex.length,
+    keyFileBits: fileBits,
+  };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const bodyStart = align8(PREAMBLE + json.length);
-  const keysStart = bodyStart + numbers.byteLength + keyIndex.byteLength;
+  const sections = [fileNumbers, partNumbers, numbers, keyIndex];
+  let keysStart = bodyStart;
+  for (const section of sections) keysStart += section.byteLength;
   let keyBytes = 0;
   for (const chunk of keyChunks) keyBytes += chunk.length;
   // Every byte is written below (the padding after the header too), so no zero-fill.
@@ -96,9 +131,11 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   out.writeUInt32LE(json.length, 8);
   json.copy(out, PREAMBLE);
   out.fill(0, PREAMBLE + json.length, bodyStart);
-  out.set(new Uint8Array(numbers.buffer, 0, numbers.byteLength), bodyStart);
-  out.set(new Uint8Array(keyIndex.buffer, keyIndex.byteOffset, keyIndex.byteLength), bodyStart + numbers.byteLength);
-  let k = keysStart;
+  let k = bodyStart;
+  for (const section of sections) {
+    out.set(new Uint8Array(section.buffer, section.byteOffset, section.byteLength), k);
+    k += section.byteLength;
+  }
   for (const chunk of keyChunks) k += chunk.copy(out, k);
   out.writeUInt32LE(crc32(out.subarray(PREAMBLE)), 12);
   return out;
@@ -261,22 +298,42 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
   } catch {
     throw new IndexError('index header is not valid JSON');
   }
-  if (!Array.isArray(header.files) || !Array.isArray(header.strings) || header.strings.some((s) => typeof s !== 'string')) throw new IndexError('index header is incomplete');
-  for (const f of header.files) {
-    if (typeof f?.path !== 'string' || typeof f.offset !== 'number' || typeof f.id !== 'number' || count(f.records) === undefined || count(f.keyBytes) === undefined) throw new IndexError('index file entry is malformed');
+  const { strings, agents, paths, states, skips } = header;
+  if (!allStrings(strings) || !allStrings(agents) || !allStrings(paths) || !Array.isArray(states) || !Array.isArray(skips) || states.length !== paths.length || skips.length !== paths.length) {
+    throw new IndexError('index header is incomplete');
   }
+  const fileCount = paths.length;
   const bodyStart = align8(PREAMBLE + jsonLength);
-  const total = header.files.reduce((n, f) => n + f.records, 0);
-  const keyBytes = header.files.reduce((n, f) => n + f.keyBytes, 0);
-  const keysStart = bodyStart + (total * FIELDS + header.keys) * 8;
-  if (count(header.keys) === undefined || data.length !== keysStart + keyBytes) throw new IndexError('index body does not match its header');
+  const partsStart = bodyStart + fileCount * FILE_FIELDS * 8;
+  if (count(header.parts) === undefined || count(header.keys) === undefined || partsStart + header.parts * PART_FIELDS * 8 > data.length) throw new IndexError('index body does not match its header');
   const fileBits = header.keyFileBits;
   if (!Number.isInteger(fileBits) || fileBits < 1 || fileBits > 40) throw new IndexError('index key layout is malformed');
   const body = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
-  const numbers = new Float64Array(body.buffer, body.byteOffset + bodyStart, total * FIELDS);
-  const entries = new Float64Array(body.buffer, body.byteOffset + bodyStart + total * FIELDS * 8, header.keys);
+  const fileNumbers = new Float64Array(body.buffer, body.byteOffset + bodyStart, fileCount * FILE_FIELDS);
+  let total = 0;
+  let partTotal = 0;
+  let keyBytes = 0;
+  // Compared inline: a helper per field is most of this loop's time in a short-lived CLI.
+  for (let at = 0; at < fileNumbers.length; at += FILE_FIELDS) {
+    const id = fileNumbers[at];
+    const agent = fileNumbers[at + 1];
+    const records = fileNumbers[at + 6];
+    const bytes = fileNumbers[at + 7];
+    const parts = fileNumbers[at + 8];
+    const whole = id % 1 === 0 && agent % 1 === 0 && records % 1 === 0 && bytes % 1 === 0 && parts % 1 === 0;
+    if (!(whole && id >= 0 && agent >= 0 && agent < agents.length && records >= 0 && bytes >= 0 && parts >= 0)) throw new IndexError('index file entry is malformed');
+    total += records;
+    partTotal += parts;
+    keyBytes += bytes;
+  }
+  const recordsStart = partsStart + header.parts * PART_FIELDS * 8;
+  const keysStart = recordsStart + (total * FIELDS + header.keys) * 8;
+  if (partTotal !== header.parts || data.length !== keysStart + keyBytes) throw new IndexError('index body does not match its header');
+  const partNumbers = new Float64Array(body.buffer, body.byteOffset + partsStart, header.parts * PART_FIELDS);
+  const numbers = new Float64Array(body.buffer, body.byteOffset + recordsStart, total * FIELDS);
+  const entries = new Float64Array(body.buffer, body.byteOffset + recordsStart + total * FIELDS * 8, header.keys);
   // The checksum proves these are the bytes written; this proves the writer's references hold.
-  const names = header.strings.length;
+  const names = strings.length;
   for (let at = 0; at < numbers.length; at += FIELDS) {
     const s = numbers[at];
     const m = numbers[at + 1];
@@ -284,21 +341,48 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
     const pr = numbers[at + 12];
     if (!(s >= 0 && s < names && m >= 0 && m < names && sp < names && pr < names)) throw new IndexError('index refers to a missing name');
   }
-  // Built field by field: a rest spread walks every key of every entry (850 files: ~0.5 ms).
-  const files = header.files.map((f): FileState => ({ id: f.id, path: f.path, agent: f.agent, size: f.size, mtimeMs: f.mtimeMs, ino: f.ino, offset: f.offset, parserState: f.parserState, skips: f.skips ?? {} }));
+  for (let at = 0; at < partNumbers.length; at += PART_FIELDS) {
+    const s = partNumbers[at];
+    const m = partNumbers[at + 1];
+    if (!(s >= 0 && s < names && m >= 0 && m < names)) throw new IndexError('index refers to a missing name');
+  }
+  const files: FileState[] = new Array<FileState>(fileCount);
+  for (let i = 0, at = 0; i < fileCount; i++, at += FILE_FIELDS) {
+    const fileSkips = skips[i];
+    files[i] = {
+      id: fileNumbers[at],
+      path: paths[i],
+      agent: agents[fileNumbers[at + 1]] as AgentId,
+      size: fileNumbers[at + 2],
+      mtimeMs: fileNumbers[at + 3],
+      ino: fileNumbers[at + 4],
+      offset: fileNumbers[at + 5],
+      parserState: states[i] ?? undefined,
+      skips: typeof fileSkips === 'object' && fileSkips !== null ? fileSkips : {},
+    };
+  }
   onFiles?.(files);
   const costsValid = header.pricing === ledger.pricing;
-  const restored: Array<{ fileId: number; block: PackedRecords; parts?: SavedPart[] }> = [];
+  const restored: Array<{ fileId: number; block: PackedRecords; parts: PackedParts }> = [];
   let at = 0;
+  let partAt = 0;
   let keyAt = keysStart;
-  for (const f of header.files) {
-    const keys = { blob: body, start: keyAt, end: keyAt + f.keyBytes };
-    restored.push({ fileId: f.id, block: { agent: f.agent as AgentId, numbers, start: at, count: f.records, strings: header.strings, keys, costsValid }, parts: validParts(f.parts) });
-    at += f.records * FIELDS;
-    keyAt += f.keyBytes;
+  for (let i = 0; i < fileCount; i++) {
+    const f = files[i];
+    const records = fileNumbers[i * FILE_FIELDS + 6];
+    const partCount = fileNumbers[i * FILE_FIELDS + 8];
+    const keys = { blob: body, start: keyAt, end: keyAt + fileNumbers[i * FILE_FIELDS + 7] };
+    restored.push({ fileId: f.id, block: { agent: f.agent, numbers, start: at, count: records, strings, keys, costsValid }, parts: { numbers: partNumbers, start: partAt, count: partCount } });
+    at += records * FIELDS;
+    partAt += partCount * PART_FIELDS;
+    keyAt = keys.end;
   }
   ledger.restore(restored, { entries, fileBits });
   return files;
+}
+
+function allStrings(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((s) => typeof s === 'string');
 }
 
 export function saveIndex(file: string, files: readonly FileState[], ledger: Ledger): void {
@@ -315,17 +399,6 @@ export function loadIndex(file: string, ledger: Ledger, onFiles?: (files: FileSt
     throw new IndexError(`cannot read the index: ${(error as Error).message}`);
   }
   return decodeIndex(data, ledger, onFiles);
-}
-
-/** Saved parts when they have the expected shape; otherwise the records are summed again. */
-function validParts(parts: unknown): SavedPart[] | undefined {
-  if (!Array.isArray(parts)) return undefined;
-  for (const p of parts) {
-    if (!Array.isArray(p) || p.length !== 14 || typeof p[0] !== 'string' || typeof p[1] !== 'string') return undefined;
-    for (let i = 2; i < 14; i++) if (i !== 9 && typeof p[i] !== 'number') return undefined;
-    if (p[9] !== null && typeof p[9] !== 'number') return undefined;
-  }
-  return parts as SavedPart[];
 }
 
 function align8(n: number): number {

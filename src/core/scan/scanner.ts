@@ -76,9 +76,12 @@ export class Scanner {
   private stats: ScanStats = newStats();
   private nextId = 1;
   private buffer: Buffer;
+  /** Each source's roots, worked out once: they depend only on the environment the scanner was given. */
+  private readonly sourceRoots: ReadonlyArray<{ source: AgentSource; roots: readonly string[] }>;
 
   constructor(private readonly options: ScannerOptions) {
     this.buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, options.maxLineBytes ?? READ_CHUNK));
+    this.sourceRoots = options.sources.map((source) => ({ source, roots: source.roots(options.env) }));
   }
 
   /**
@@ -113,7 +116,7 @@ export class Scanner {
 
   /** The roots every source reads, for watchers. */
   roots(): Array<{ agent: AgentId; root: string }> {
-    return this.options.sources.flatMap((s) => s.roots(this.options.env).map((root) => ({ agent: s.agent, root })));
+    return this.sourceRoots.flatMap(({ source, roots }) => roots.map((root) => ({ agent: source.agent, root })));
   }
 
   /** Lists every log file and reads what changed; removes files that are gone. */
@@ -180,8 +183,8 @@ export class Scanner {
   /** Each root, with the sources that read it, in the sources' order. */
   private sourcesByRoot(): Map<string, AgentSource[]> {
     const byRoot = new Map<string, AgentSource[]>();
-    for (const source of this.options.sources) {
-      for (const root of source.roots(this.options.env)) {
+    for (const { source, roots } of this.sourceRoots) {
+      for (const root of roots) {
         const sources = byRoot.get(root);
         if (!sources) byRoot.set(root, [source]);
         else if (!sources.includes(source)) sources.push(source);
@@ -230,9 +233,9 @@ export class Scanner {
 
   private sourceOf(file: string): AgentSource | undefined {
     const known = this.files.get(file);
-    for (const source of this.options.sources) {
+    for (const { source, roots } of this.sourceRoots) {
       if (known && known.agent !== source.agent) continue;
-      for (const root of source.roots(this.options.env)) {
+      for (const root of roots) {
         if (file.startsWith(root + '/') || file.startsWith(root + '\\')) {
           if (source.isLogFile(file.slice(root.length + 1))) return source;
         }

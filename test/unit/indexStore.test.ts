@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { Ledger } from '../../src/core/ledger/ledger';
 import { createPricer } from '../../src/core/pricing/pricer';
 import zlib = require('node:zlib');
-import { decodeIndex, encodeIndex, IndexError } from '../../src/core/scan/indexStore';
+import { decodeIndex, encodeIndex, IndexError, recordNamesHold, recordNamesHoldSlowly } from '../../src/core/scan/indexStore';
+import { PACKED_FIELDS } from '../../src/core/ledger/ledger';
 import type { FileState } from '../../src/core/scan/scanner';
 import { meterView } from '../../src/core/meter/meterView';
 
@@ -130,5 +131,46 @@ describe('estimated counts', () => {
     assert.match(view.text, /^\$\(pulse\) ≈\$[\d.]+ today · ≈170$/);
     assert.match(view.tooltip, /\(estimated\)/);
     assert.equal(restored.sessionRecords('claude-code', 's').filter((r) => r.estimated).length, 1, 'unpacked records keep the mark');
+  });
+});
+
+describe("the index's check of record names", () => {
+  /** Records' numbers with each one's session, model, speed and provider set (the rest 7). */
+  const records = (names: Array<[number, number, number, number]>) => {
+    const numbers = new Float64Array(names.length * PACKED_FIELDS).fill(7);
+    names.forEach(([s, m, sp, pr], i) => {
+      const at = i * PACKED_FIELDS;
+      numbers[at] = s;
+      numbers[at + 1] = m;
+      numbers[at + 9] = sp;
+      numbers[at + 12] = pr;
+    });
+    return numbers;
+  };
+  const fast = (numbers: Float64Array, names: number) => recordNamesHold(new Int32Array(numbers.buffer), names);
+
+  it('reads the halves of each double as the doubles themselves would be compared', () => {
+    const odd = [0, 1, 2, 9, 10, 11, 1023, 1024, 2 ** 20, 2 ** 21, -1, -1 - 2 ** -52, -2, -0.5, 0.5, 9.999, NaN, Infinity, -Infinity, 2 ** 53, Number.MIN_VALUE];
+    let rejected = 0;
+    for (const names of [0, 1, 10, 1024, 2 ** 21 - 1]) {
+      for (const x of odd) {
+        for (let field = 0; field < 4; field++) {
+          const name: [number, number, number, number] = [0, 0, -1, -1];
+          name[field] = x;
+          const numbers = records([name]);
+          const expected = recordNamesHoldSlowly(numbers, names);
+          assert.equal(fast(numbers, names), expected, `names ${names}, field ${field} = ${x}`);
+          if (!expected) rejected++;
+        }
+      }
+    }
+    assert.ok(rejected > 100, `most odd values are refused (${rejected})`);
+  });
+
+  it('accepts what the writer writes and refuses a name just past the table', () => {
+    assert.equal(fast(records([[0, 1, -1, -1], [2, 1, 0, 3]]), 4), true);
+    assert.equal(fast(records([[0, 4, -1, -1]]), 4), false);
+    assert.equal(fast(records([[0, 1, -2, -1]]), 4), false);
+    assert.equal(fast(records([[0, 1, -1, 4]]), 4), false);
   });
 });

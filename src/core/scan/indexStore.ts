@@ -334,13 +334,7 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
   const entries = new Float64Array(body.buffer, body.byteOffset + recordsStart + total * FIELDS * 8, header.keys);
   // The checksum proves these are the bytes written; this proves the writer's references hold.
   const names = strings.length;
-  for (let at = 0; at < numbers.length; at += FIELDS) {
-    const s = numbers[at];
-    const m = numbers[at + 1];
-    const sp = numbers[at + 9];
-    const pr = numbers[at + 12];
-    if (!(s >= 0 && s < names && m >= 0 && m < names && sp < names && pr < names)) throw new IndexError('index refers to a missing name');
-  }
+  if (!recordNamesHold(new Int32Array(body.buffer, body.byteOffset + recordsStart, total * FIELDS * 2), names)) throw new IndexError('index refers to a missing name');
   for (let at = 0; at < partNumbers.length; at += PART_FIELDS) {
     const s = partNumbers[at];
     const m = partNumbers[at + 1];
@@ -379,6 +373,46 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
   }
   ledger.restore(restored, { entries, fileBits });
   return files;
+}
+
+/** High 32 bits of the float64 -1, as an Int32Array reads them. */
+const MINUS_ONE_HIGH = new Int32Array(new Float64Array([-1]).buffer)[1];
+
+/**
+ * Whether every record's session and model are names of a table of `names`, and its speed and
+ * provider too or -1. Compared on each float64's 32-bit halves (`words`: the records read as
+ * Int32Array, little-endian): a short-lived CLI runs this loop mostly unoptimised, where every
+ * double read from a Float64Array is boxed (~1.3 MB of garbage for 23k records), and 32-bit
+ * integers are not. For a double x ≥ 0 and a whole `names` below 2^21 (its low half then 0),
+ * x < names exactly when x's high half is below names' high half; a negative x or NaN has a
+ * high half that is negative or above it (so is -0, which no writer stores).
+ */
+export function recordNamesHold(words: Int32Array, names: number): boolean {
+  if (names >= 2 ** 21) return recordNamesHoldSlowly(new Float64Array(words.buffer, words.byteOffset, words.length / 2), names);
+  const limit = new Int32Array(new Float64Array([names]).buffer)[1];
+  const stride = FIELDS * 2;
+  for (let at = 0; at < words.length; at += stride) {
+    const s = words[at + 1];
+    const m = words[at + 3];
+    const sp = words[at + 19];
+    const pr = words[at + 25];
+    if (!(s >= 0 && s < limit && m >= 0 && m < limit)) return false;
+    if (!((sp >= 0 && sp < limit) || (sp === MINUS_ONE_HIGH && words[at + 18] === 0))) return false;
+    if (!((pr >= 0 && pr < limit) || (pr === MINUS_ONE_HIGH && words[at + 24] === 0))) return false;
+  }
+  return true;
+}
+
+/** recordNamesHold on the doubles themselves (a name table of 2^21 names or more). */
+export function recordNamesHoldSlowly(numbers: Float64Array, names: number): boolean {
+  for (let at = 0; at < numbers.length; at += FIELDS) {
+    const s = numbers[at];
+    const m = numbers[at + 1];
+    const sp = numbers[at + 9];
+    const pr = numbers[at + 12];
+    if (!(s >= 0 && s < names && m >= 0 && m < names && (sp === -1 || (sp >= 0 && sp < names)) && (pr === -1 || (pr >= 0 && pr < names)))) return false;
+  }
+  return true;
 }
 
 function allStrings(value: unknown): value is string[] {

@@ -18,6 +18,8 @@ const root = repoRoot();
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const seed = Number(process.env.BENCH_SEED ?? 1);
 const reps = Math.max(1, Number(process.env.BENCH_REPS ?? 5));
+/** Warm starts and their ccusage beside them take ~0.1 and ~0.4 s: three times the rounds, for a steadier median on this shared machine. */
+const warmReps = Math.max(1, Number(process.env.BENCH_WARM_REPS ?? 3 * reps));
 const claudeBytes = Math.round(400e6 * scale);
 const codexBytes = Math.round(100e6 * scale);
 const benchDir = process.env.BENCH_DIR ?? path.join(root, '.bench');
@@ -137,9 +139,9 @@ function lastLines(file: string, bytes: number): Buffer {
   return Buffer.concat(lines);
 }
 
-async function measureTogether(specs: Spec[]): Promise<Measured[]> {
+async function measureTogether(specs: Spec[], rounds = reps): Promise<Measured[]> {
   const samples: Sample[][] = specs.map(() => []);
-  for (let i = 0; i < reps; i++) {
+  for (let i = 0; i < rounds; i++) {
     for (const [k, spec] of specs.entries()) {
       spec.before?.();
       samples[k].push(await spec.fn());
@@ -197,7 +199,7 @@ async function main(): Promise<void> {
   const truth = JSON.parse(fs.readFileSync(truthFile, 'utf8')) as Truth;
   const cMB = dirMB(path.join(dataDir, 'claude'));
   const xMB = dirMB(path.join(dataDir, 'codex'));
-  console.error(`data: ${dataDir} (${cMB.toFixed(0)} MB claude, ${xMB.toFixed(0)} MB codex, ${truth.sessions.length} sessions), reps=${reps}, rss via ${TIME ? 'GNU time %M' : '/proc VmHWM'}`);
+  console.error(`data: ${dataDir} (${cMB.toFixed(0)} MB claude, ${xMB.toFixed(0)} MB codex, ${truth.sessions.length} sessions), reps=${reps} (warm ${warmReps}), rss via ${TIME ? 'GNU time %M' : '/proc VmHWM'}`);
 
   const home = tmp('am-bench-home-');
   const rows: Row[] = [];
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
       const [both2, warm] = await measureTogether([
         { ...ccBothSpec, name: 'ccusage claude+codex (beside warm)' },
         { name: `agent-meter warm (+${appendedMB.toFixed(2)} MB appended)`, mb: cMB + xMB, fn: () => run(process.execPath, amArgs, agentMeterEnv(dataDir, state, home)), before: append },
-      ]);
+      ], warmReps);
       ccBesideWarm = both2.row;
       amWarm = warm.row;
       rows.push(ccBesideWarm, amWarm);
@@ -300,7 +302,7 @@ async function main(): Promise<void> {
   const cell = (n: number, digits: number, width: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-').padStart(width);
   for (const r of rows) lines.push(`${pad(r.name, 38)} ${cell(r.ms, 0, 9)} ${cell(r.cpuMs, 0, 8)} ${cell(r.cpuMs / r.ms, 2, 6)} ${cell(r.rssMB, 0, 12)} ${cell(r.mb ? r.mb / (r.ms / 1000) : NaN, 0, 8)}`);
   lines.push('');
-  lines.push(`data: ${cMB.toFixed(0)} MB Claude + ${xMB.toFixed(0)} MB Codex, seed ${seed}, median of ${reps} (each Agent Meter run takes turns with a ccusage run)`);
+  lines.push(`data: ${cMB.toFixed(0)} MB Claude + ${xMB.toFixed(0)} MB Codex, seed ${seed}, median of ${reps}, warm of ${warmReps} (each Agent Meter run takes turns with a ccusage run)`);
   lines.push('CPU ms: user + system time of all the process\'s threads (GNU time); cores: CPU ms / wall ms');
   if (amCold && amWarm && ccBesideWarm) {
     const ratio = amCold.ms / ccBoth.ms;

@@ -101,16 +101,16 @@ function totalTokens(r: UsageRecord): number {
   return r.inputTokens + r.outputTokens + r.cacheWrite5mTokens + r.cacheWrite1hTokens + r.cacheReadTokens;
 }
 
-/** Adds totals into running totals. */
 /**
  * The same number, as a small integer when it is one. A number read from a Float64Array is a
  * boxed double (a heap object) even when whole; kept in an object it makes every sum added to it
  * later box again, where small integers add without allocating (V8).
  */
-export function small(x: number): number {
+function small(x: number): number {
   return x >= 0 && x <= 0x3fffffff ? x | 0 : x;
 }
 
+/** Adds totals into running totals. */
 export function mergeTotals(into: Totals, from: Totals): void {
   into.inputTokens += from.inputTokens;
   into.outputTokens += from.outputTokens;

@@ -1,8 +1,8 @@
 import fs = require('node:fs');
 import type { AgentSource, FileParser, SourceEnv } from '../sources/source';
 import type { ActivityEvent, AgentId, ParseSink, Skip, SkipReason, UsageRecord } from '../sources/types';
-import { walkFiles } from './walk';
 import { monotonicMs } from '../util/clock';
+import { walkFiles } from './walk';
 
 /** Where parsed records go: the ledger, or a collector in a worker thread. */
 export interface RecordSink {

@@ -58,7 +58,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   const base = blocks.find((b) => b !== undefined)?.strings;
   const reuse = base !== undefined && blocks.every((b) => b === undefined || b.strings === base);
   const names = new Names(reuse ? base : []);
-  const agents: string[] = [];
+  const agents = new Names([]);
   const keyChunks: Buffer[] = [];
   const parts = files.map((f) => ledger.partsOfFile(f.id));
   let total = 0;
@@ -92,9 +92,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
     at = packRecords(records, f.id, ledger, numbers, at, names, fresh);
     const keyBytes = fileKeys(block, records);
     keyChunks.push(keyBytes);
-    let agent = agents.indexOf(f.agent);
-    if (agent < 0) agent = agents.push(f.agent) - 1;
-    fileNumbers.set([f.id, agent, f.size, f.mtimeMs, f.ino, f.offset, (at - recordsBefore) / FIELDS, keyBytes.length, parts[i].length], i * FILE_FIELDS);
+    fileNumbers.set([f.id, agents.id(f.agent), f.size, f.mtimeMs, f.ino, f.offset, (at - recordsBefore) / FIELDS, keyBytes.length, parts[i].length], i * FILE_FIELDS);
     for (const p of parts[i]) {
       partNumbers.set(p.slice(2) as number[], partAt + 2);
       partNumbers[partAt] = names.session.id(p[0]);
@@ -109,7 +107,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
     savedAt: new Date().toISOString(),
     pricing: ledger.pricing,
     strings: names.strings,
-    agents,
+    agents: agents.strings,
     paths: files.map((f) => f.path),
     states: files.map((f) => f.parserState ?? null),
     skips: files.map((f) => (Object.keys(f.skips).length > 0 ? f.skips : 0)),
@@ -141,7 +139,7 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   return out;
 }
 
-/** The index's name table: sessions, models, speeds and providers, each stored once. */
+/** A table of names, each stored once: the index's sessions, models, speeds and providers; its agents. */
 class Names {
   readonly strings: string[];
   private readonly ids: Map<string, number>;

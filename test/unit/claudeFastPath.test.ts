@@ -17,20 +17,26 @@ function readBothWays(text: Buffer | string, file = '/p/11111111-2222-3333-4444-
   const read = (fullParse: boolean): [Outcome, number] => {
     const out: Outcome = { records: [], skips: [] };
     const parser = claudeSource.createParser(file, { usage: (r) => out.records.push(r), skip: (s) => out.skips.push(s) }, { activity: false, fullParse });
-    const parse = JSON.parse;
-    let parsed = 0;
-    JSON.parse = ((t: string, r?: (this: unknown, k: string, v: unknown) => unknown) => (parsed++, parse(t, r))) as typeof JSON.parse;
-    try {
-      parser.parse(buf, buf.length, 0);
-    } finally {
-      JSON.parse = parse;
-    }
+    const parsed = parsesWhile(() => parser.parse(buf, buf.length, 0));
     out.state = parser.saveState();
     return [out, parsed];
   };
   const [fast, parsedFast] = read(false);
   const [full, parsedFull] = read(true);
   return { fast, full, parsedFast, parsedFull };
+}
+
+/** How many times `run` calls JSON.parse. */
+function parsesWhile(run: () => void): number {
+  const parse = JSON.parse;
+  let parsed = 0;
+  JSON.parse = ((t: string, r?: (this: unknown, k: string, v: unknown) => unknown) => (parsed++, parse(t, r))) as typeof JSON.parse;
+  try {
+    run();
+  } finally {
+    JSON.parse = parse;
+  }
+  return parsed;
 }
 
 interface Outcome {
@@ -63,17 +69,26 @@ const base = {
   timestamp: '2025-10-12T09:22:18.565Z',
 };
 
+/** Runs `use` on the Claude files of a generated log tree (every pitfall), then removes it. */
+function withGeneratedClaudeFiles(seed: number, claudeBytes: number, use: (files: string[]) => void): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-fast-'));
+  try {
+    generate({ outDir: dir, seed, claudeBytes, codexBytes: 0 });
+    const files = walkFiles(
+      path.join(dir, 'claude'),
+      (rel) => (claudeSource.isLogFile(rel) ? true : undefined),
+      (folder, error) => assert.fail(`${folder}: ${error.message}`),
+    ).map((f) => f.file);
+    assert.ok(files.length > 5, `generated ${files.length} Claude files`);
+    use(files);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('Claude usage lines read without JSON.parse', () => {
   it('give exactly the records and skips of a full parse, on generated logs with every pitfall', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-fast-'));
-    try {
-      generate({ outDir: dir, seed: 11, claudeBytes: 6 << 20, codexBytes: 0 });
-      const files = walkFiles(
-        path.join(dir, 'claude'),
-        (rel) => (claudeSource.isLogFile(rel) ? true : undefined),
-        (folder, error) => assert.fail(`${folder}: ${error.message}`),
-      ).map((f) => f.file);
-      assert.ok(files.length > 5, `generated ${files.length} Claude files`);
+    withGeneratedClaudeFiles(11, 6 << 20, (files) => {
       let records = 0;
       let parsedFast = 0;
       let parsedFull = 0;
@@ -86,9 +101,7 @@ describe('Claude usage lines read without JSON.parse', () => {
       }
       assert.ok(records > 300, `${records} records`);
       assert.ok(parsedFast < parsedFull / 4, `the layout was recognised: ${parsedFast} of ${parsedFull} lines still parsed`);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   const line = (value: unknown) => `${JSON.stringify(value)}\n`;
@@ -128,4 +141,68 @@ describe('Claude usage lines read without JSON.parse', () => {
     assert.equal(readBothWays(line({ ...base, extra: 1 })).parsedFast, 1);
     assert.equal(readBothWays(line(base).replace('"output_tokens":56', '"output_tokens": 56')).parsedFast, 1);
   });
+});
+
+describe('Claude records passed over by their leading type', () => {
+  /** Usage records read as the CLI reads them (usage only) and as the editor does (with activity), and the lines parsed. */
+  function readBothModes(text: string): { usageOnly: UsageRecord[]; withActivity: UsageRecord[]; parsed: number } {
+    const buf = Buffer.from(text);
+    const read = (activity: boolean): [UsageRecord[], number] => {
+      const records: UsageRecord[] = [];
+      const parser = claudeSource.createParser('/p/s.jsonl', { usage: (r) => records.push(r), skip: () => {}, activity: () => {} }, { activity });
+      const parsed = parsesWhile(() => parser.parse(buf, buf.length, 0));
+      return [records, parsed];
+    };
+    const [usageOnly, parsed] = read(false);
+    const [withActivity] = read(true);
+    return { usageOnly, withActivity, parsed };
+  }
+  const line = (value: unknown) => `${JSON.stringify(value)}\n`;
+  const { type: _type, ...untyped } = base;
+  const user = { parentUuid: null, isSidechain: false, userType: 'external', cwd: '/p', sessionId: base.sessionId, version: '2.0.55', gitBranch: 'main', type: 'user' };
+
+  it('count what reading every line counts, on generated logs with every pitfall', () => {
+    withGeneratedClaudeFiles(12, 4 << 20, (files) => {
+      let records = 0;
+      for (const file of files) {
+        const both = readBothModes(fs.readFileSync(file, 'utf8'));
+        assert.deepEqual(both.usageOnly, both.withActivity, file);
+        records += both.usageOnly.length;
+      }
+      assert.ok(records > 200, `${records} records`);
+    });
+  });
+
+  it('pass over a user record without parsing it, whatever its tool result holds', () => {
+    const both = readBothModes(line({ ...user, message: { role: 'user', content: [{ type: 'tool_result', content: line(base) }] } }));
+    assert.deepEqual(both.usageOnly, []);
+    assert.equal(both.parsed, 0);
+  });
+
+  const counted: Array<[string, string]> = [
+    ['its type first', line({ type: 'assistant', ...untyped })],
+    ['its type first, escaped', line({ type: 'assistant', ...untyped }).replace('"type":"assistant"', '"type":"assist\\u0061nt"')],
+    ['white space between members', line({ type: 'assistant', ...untyped }).replace('{"type":"assistant",', '{ "type" : "assistant", ')],
+    ['an escaped member name before the type', line({ 'a"b': 1, type: 'assistant', ...untyped })],
+  ];
+  for (const [name, text] of counted) {
+    it(`count an assistant record with ${name}`, () => {
+      const both = readBothModes(text);
+      assert.equal(both.usageOnly.length, 1);
+      assert.deepEqual(both.usageOnly, both.withActivity);
+    });
+  }
+
+  const notCounted: Array<[string, string]> = [
+    ['a user type after a nested object', line({ ...untyped, type: 'user' })],
+    ['a type that is not a string', line({ type: 7, ...untyped })],
+    ['a progress record', line({ ...user, type: 'progress', data: { message: { ...base } } })],
+  ];
+  for (const [name, text] of notCounted) {
+    it(`count nothing for ${name}`, () => {
+      const both = readBothModes(text);
+      assert.deepEqual(both.usageOnly, []);
+      assert.deepEqual(both.withActivity, []);
+    });
+  }
 });

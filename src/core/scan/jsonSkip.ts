@@ -42,3 +42,61 @@ export function containerEnd(buf: Buffer, open: number, end: number): number {
   }
   return -1;
 }
+
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+/**
+ * Where the value of the top-level member `key` (its name's bytes, unquoted) starts, when the
+ * object opening at `start` reaches that member through scalar members only: a line's leading
+ * members, read without decoding the bulk after them. -1 when a nested object or array, white
+ * space, an escaped name or the end of the line comes first: then only a parse can tell.
+ */
+export function leadingMember(buf: Uint8Array, start: number, end: number, key: Uint8Array): number {
+  if (buf[start] !== 0x7b) return -1;
+  let at = start + 1;
+  for (;;) {
+    if (at >= end || buf[at] !== QUOTE) return -1;
+    const name = at + 1;
+    at = name;
+    while (at < end && buf[at] !== QUOTE) {
+      if (buf[at] === BACKSLASH) return -1;
+      at++;
+    }
+    if (at + 1 >= end || buf[at + 1] !== COLON) return -1;
+    const value = at + 2;
+    if (at - name === key.length && bytesAt(buf, name, key)) return value;
+    const first = buf[value];
+    if (first === QUOTE) {
+      at = value + 1;
+      while (at < end && buf[at] !== QUOTE) at += buf[at] === BACKSLASH ? 2 : 1;
+      at++;
+    } else if (first === 0x7b || first === 0x5b) {
+      return -1;
+    } else {
+      at = value;
+      while (at < end && buf[at] !== COMMA && buf[at] !== 0x7d) at++;
+    }
+    if (at >= end || buf[at] !== COMMA) return -1;
+    at++;
+  }
+}
+
+/**
+ * Whether the JSON value at `at` is exactly the string `text` (its bytes, unquoted); undefined
+ * when it is a string with an escape, which only a parse can compare.
+ */
+export function isPlainString(buf: Uint8Array, at: number, end: number, text: Uint8Array): boolean | undefined {
+  if (buf[at] !== QUOTE) return false;
+  let close = at + 1;
+  while (close < end && buf[close] !== QUOTE) {
+    if (buf[close] === BACKSLASH) return undefined;
+    close++;
+  }
+  return close < end && close - at - 1 === text.length && bytesAt(buf, at + 1, text);
+}
+
+function bytesAt(buf: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
+}

@@ -1,5 +1,5 @@
 import path = require('node:path');
-import { containerEnd } from '../../scan/jsonSkip';
+import { containerEnd, isPlainString, leadingMember } from '../../scan/jsonSkip';
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { resultText, tokenCount } from '../../util/json';
@@ -42,13 +42,15 @@ const P_ERROR = Buffer.from('"is_error":true');
 const P_TOOL_RESULT = Buffer.from('"tool_result"');
 const P_COMPACT = Buffer.from('compact_boundary');
 const P_CONTENT = Buffer.from('"content":[');
-const USAGE_ONLY = [P_USAGE];
 const WITH_ACTIVITY = [P_USAGE, P_USER, P_ERROR, P_TOOL_RESULT, P_COMPACT];
 const M_USAGE = 1;
 const M_USER = 2;
 const M_ERROR = 4;
 const M_TOOL_RESULT = 8;
 const M_COMPACT = 16;
+const NO_PATTERNS: readonly Buffer[] = [];
+const TYPE_NAME = Buffer.from('type');
+const ASSISTANT = Buffer.from('assistant');
 
 /** How many tool names to remember for naming errors; a turn rarely has more than a few dozen. */
 const TOOL_NAME_MEMORY = 512;
@@ -80,25 +82,39 @@ class ClaudeParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number, base: number): number {
-    const patterns = this.options.activity ? WITH_ACTIVITY : USAGE_ONLY;
+    const skip = (reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number) => this.sink.skip({ reason, file: this.file, offset });
+    const handle = (record: Record<string, unknown>, offset: number) => this.handle(record, offset);
+    if (!this.options.activity) return scanJsonLines(buf, end, base, NO_PATTERNS, (start, lineEnd) => this.usageOnly(buf, start, lineEnd, base), handle, skip);
     return scanJsonLines(
       buf,
       end,
       base,
-      patterns,
+      WITH_ACTIVITY,
       (start, lineEnd, matches) => {
         const worthParsing = matches & (M_USAGE | M_COMPACT) || matches & M_ERROR || (matches & M_USER && !(matches & M_TOOL_RESULT));
-        if (!worthParsing) return undefined;
-        if (matches !== M_USAGE || this.options.activity) return buf.toString('utf8', start, lineEnd);
-        const text = withoutContent(buf, start, lineEnd);
-        const line = this.options.fullParse ? null : USAGE_LINE.exec(text);
-        if (!line) return text;
-        this.usageLine(line, base + start);
-        return undefined;
+        return worthParsing ? buf.toString('utf8', start, lineEnd) : undefined;
       },
-      (record, offset) => this.handle(record, offset),
-      (reason, offset) => this.sink.skip({ reason, file: this.file, offset }),
+      handle,
+      skip,
     );
+  }
+
+  /**
+   * A line when only usage counts: what to parse of it, or undefined when it holds no usage or
+   * its usage was read from the line (usageLine). Most bytes are user records (tool results),
+   * passed over by their leading `"type"` without searching them for `"usage"`.
+   */
+  private usageOnly(buf: Buffer, start: number, end: number, base: number): string | undefined {
+    const type = leadingMember(buf, start, end, TYPE_NAME);
+    // Claude Code writes each line with JSON.stringify, so a line names its type once.
+    if (type >= 0 && isPlainString(buf, type, end, ASSISTANT) === false) return undefined;
+    const text = withoutContent(buf, start, end);
+    const line = this.options.fullParse ? null : USAGE_LINE.exec(text);
+    if (line) {
+      this.usageLine(line, base + start);
+      return undefined;
+    }
+    return text.includes('"usage"') ? text : undefined;
   }
 
   private handle(record: Record<string, unknown>, offset: number): void {

@@ -1,49 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { walkFiles } from '../../src/core/scan/walk';
 import { claudeSource } from '../../src/core/sources/claude/claudeSource';
-import type { Skip, UsageRecord } from '../../src/core/sources/types';
-import { generate } from '../gen/generator';
+import type { UsageRecord } from '../../src/core/sources/types';
+import { parsesWhile, readBothWays as readBoth, withGeneratedFiles } from './helpers/fastPath';
 
 /**
  * The Claude parser reads usage lines in Claude Code 2.0's layout from a regular expression instead
  * of JSON.parse. These tests read the same bytes both ways and require the same records and the
  * same skips, on generated logs (every pitfall) and on lines altered where a pattern could slip.
  */
-function readBothWays(text: Buffer | string, file = '/p/11111111-2222-3333-4444-555555555555.jsonl'): { fast: Outcome; full: Outcome; parsedFast: number; parsedFull: number } {
-  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
-  const read = (fullParse: boolean): [Outcome, number] => {
-    const out: Outcome = { records: [], skips: [] };
-    const parser = claudeSource.createParser(file, { usage: (r) => out.records.push(r), skip: (s) => out.skips.push(s) }, { activity: false, fullParse });
-    const parsed = parsesWhile(() => parser.parse(buf, buf.length, 0));
-    out.state = parser.saveState();
-    return [out, parsed];
-  };
-  const [fast, parsedFast] = read(false);
-  const [full, parsedFull] = read(true);
-  return { fast, full, parsedFast, parsedFull };
-}
-
-/** How many times `run` calls JSON.parse. */
-function parsesWhile(run: () => void): number {
-  const parse = JSON.parse;
-  let parsed = 0;
-  JSON.parse = ((t: string, r?: (this: unknown, k: string, v: unknown) => unknown) => (parsed++, parse(t, r))) as typeof JSON.parse;
-  try {
-    run();
-  } finally {
-    JSON.parse = parse;
-  }
-  return parsed;
-}
-
-interface Outcome {
-  records: UsageRecord[];
-  skips: Skip[];
-  state?: unknown;
-}
+const readBothWays = (text: Buffer | string, file = '/p/11111111-2222-3333-4444-555555555555.jsonl') => readBoth(claudeSource, text, file);
 
 const base = {
   parentUuid: 'a1b2c3d4-0000-4000-8000-000000000001',
@@ -69,26 +35,9 @@ const base = {
   timestamp: '2025-10-12T09:22:18.565Z',
 };
 
-/** Runs `use` on the Claude files of a generated log tree (every pitfall), then removes it. */
-function withGeneratedClaudeFiles(seed: number, claudeBytes: number, use: (files: string[]) => void): void {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-fast-'));
-  try {
-    generate({ outDir: dir, seed, claudeBytes, codexBytes: 0 });
-    const files = walkFiles(
-      path.join(dir, 'claude'),
-      (rel) => (claudeSource.isLogFile(rel) ? true : undefined),
-      (folder, error) => assert.fail(`${folder}: ${error.message}`),
-    ).map((f) => f.file);
-    assert.ok(files.length > 5, `generated ${files.length} Claude files`);
-    use(files);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe('Claude usage lines read without JSON.parse', () => {
   it('give exactly the records and skips of a full parse, on generated logs with every pitfall', () => {
-    withGeneratedClaudeFiles(11, 6 << 20, (files) => {
+    withGeneratedFiles(claudeSource, 11, 6 << 20, (files) => {
       let records = 0;
       let parsedFast = 0;
       let parsedFull = 0;
@@ -162,7 +111,7 @@ describe('Claude records passed over by their leading type', () => {
   const user = { parentUuid: null, isSidechain: false, userType: 'external', cwd: '/p', sessionId: base.sessionId, version: '2.0.55', gitBranch: 'main', type: 'user' };
 
   it('count what reading every line counts, on generated logs with every pitfall', () => {
-    withGeneratedClaudeFiles(12, 4 << 20, (files) => {
+    withGeneratedFiles(claudeSource, 12, 4 << 20, (files) => {
       let records = 0;
       for (const file of files) {
         const both = readBothModes(fs.readFileSync(file, 'utf8'));

@@ -51,6 +51,8 @@ const P_EXEC_END = Buffer.from('"exec_command_end"');
 const USAGE_ONLY = [P_TOKEN_COUNT, P_TURN_CONTEXT, P_SESSION_META];
 const P_FUNCTION_CALL_OUTPUT = Buffer.from('_call_output"');
 const WITH_ACTIVITY = [P_TOKEN_COUNT, P_TURN_CONTEXT, P_SESSION_META, P_FUNCTION_CALL, P_USER_MESSAGE, P_COMPACTED, P_EXEC_END, P_FUNCTION_CALL_OUTPUT];
+/** Bit of P_TOKEN_COUNT in both pattern lists. */
+const M_TOKEN_COUNT = 1;
 /** Bit of P_FUNCTION_CALL_OUTPUT in WITH_ACTIVITY. */
 const M_CALL_OUTPUT = 1 << 7;
 const NO_PATTERNS: readonly Buffer[] = [];
@@ -161,7 +163,11 @@ class CodexParser implements FileParser {
         if (matches === 0) return undefined;
         // A function call's output can be megabytes; only parse it when it may report a failure.
         if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, lineEnd)) return undefined;
-        return buf.toString('utf8', start, lineEnd);
+        const text = buf.toString('utf8', start, lineEnd);
+        const line = matches === M_TOKEN_COUNT && !this.options.fullParse ? TOKEN_COUNT_LINE.exec(text) : null;
+        if (!line) return text;
+        this.tokenCountLine(line, base + start);
+        return undefined;
       },
       (record, offset) => this.handle(record, offset),
       (reason, offset) => this.sink.skip({ reason, file: this.file, offset }),
@@ -202,6 +208,22 @@ class CodexParser implements FileParser {
       default:
         return;
     }
+  }
+
+  /**
+   * A token_count line in Codex's layout (TOKEN_COUNT_LINE matched it): the event handle() would
+   * make of its parse, with the payload built from the match (rate limits left out: never read).
+   */
+  private tokenCountLine(line: RegExpExecArray, offset: number): void {
+    const usage = (at: number) =>
+      line[at] === undefined
+        ? undefined
+        : { input_tokens: Number(line[at]), cached_input_tokens: Number(line[at + 1]), output_tokens: Number(line[at + 2]), reasoning_output_tokens: Number(line[at + 3]), total_tokens: Number(line[at + 4]) };
+    const info =
+      line[T_LAST] === undefined
+        ? null
+        : { total_token_usage: usage(T_TOTAL), last_token_usage: usage(T_LAST), model_context_window: line[T_WINDOW] === undefined ? undefined : Number(line[T_WINDOW]), model: line[T_MODEL] };
+    this.event({ type: 'token_count', info }, Date.parse(line[T_TIMESTAMP]), offset);
   }
 
   private session(): string {
@@ -385,3 +407,40 @@ function stripOutputHeader(text: string): string {
   const at = text.indexOf('\nOutput:\n');
   return at >= 0 ? text.slice(at + 9) : text;
 }
+
+/** A JSON string with no escape or control character: its text is its value. */
+const PLAIN = '"([^"\\\\\\u0000-\\u001f]*)"';
+/** Any JSON string, number or literal. */
+const SCALAR = [
+  '(?:"(?:[^"\\\\\\u0000-\\u001f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"',
+  '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?',
+  'true|false|null)',
+].join('|');
+const STRING_KEY = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*":';
+/** A JSON object whose members are scalars or objects of scalars (rate limits): valid JSON, no white space. */
+const FLAT_OBJECT = `\\{(?:${STRING_KEY}${SCALAR}(?:,${STRING_KEY}${SCALAR})*)?\\}`;
+const MEMBER = `${STRING_KEY}(?:${SCALAR}|${FLAT_OBJECT})`;
+const NESTED_OBJECT = `\\{(?:${MEMBER}(?:,${MEMBER})*)?\\}`;
+/** A JSON whole number of at least 0 (no sign, fraction, exponent or leading zero). */
+const COUNT = '(0|[1-9][0-9]*)';
+const USAGE = `\\{"input_tokens":${COUNT},"cached_input_tokens":${COUNT},"output_tokens":${COUNT},"reasoning_output_tokens":${COUNT},"total_tokens":${COUNT}\\}`;
+
+/**
+ * A token_count event line in the layout Codex writes, spelled out: valid JSON with its members in
+ * that order, no white space, plain strings and counts. A line that matches is exactly the object
+ * this describes, so its event is read from the match instead of JSON.parse building the whole
+ * tree (rate limits included); any other line is parsed in full as before.
+ */
+const TOKEN_COUNT_LINE = new RegExp(
+  [
+    '^\\{"timestamp":', PLAIN, ',"type":"event_msg","payload":\\{"type":"token_count","info":',
+    '(?:null|\\{(?:"total_token_usage":', USAGE, ',)?"last_token_usage":', USAGE, '(?:,"model_context_window":', COUNT, ')?(?:,"model":', PLAIN, ')?\\})',
+    '(?:,"rate_limits":(?:null|', NESTED_OBJECT, '))?\\}\\}$',
+  ].join(''),
+);
+/** TOKEN_COUNT_LINE's groups. */
+const T_TIMESTAMP = 1;
+const T_TOTAL = 2;
+const T_LAST = 7;
+const T_WINDOW = 12;
+const T_MODEL = 13;

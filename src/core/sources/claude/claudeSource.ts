@@ -1,4 +1,5 @@
 import path = require('node:path');
+import { ANY_PLAIN_STRING, COUNT, PLAIN_STRING } from '../../scan/jsonPattern';
 import { containerEnd, isPlainString, leadingMember } from '../../scan/jsonSkip';
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
@@ -312,12 +313,6 @@ function withoutContent(buf: Buffer, start: number, end: number): string {
 }
 let scratch = Buffer.allocUnsafe(16 * 1024);
 
-/** A JSON string with no escape or control character: its text is its value. */
-const STRING = '"([^"\\\\\\u0000-\\u001f]*)"';
-const ANY_STRING = '"[^"\\\\\\u0000-\\u001f]*"';
-/** A JSON whole number of at least 0 (no sign, fraction, exponent or leading zero). */
-const COUNT = '(0|[1-9][0-9]*)';
-
 /**
  * A Claude Code 2.0 assistant line with usage, its content emptied (withoutContent), spelled out:
  * its members in the order that version writes them (agentId, slug, inference_geo and speed where
@@ -328,15 +323,15 @@ const COUNT = '(0|[1-9][0-9]*)';
  */
 const USAGE_LINE = new RegExp(
   [
-    '^\\{"parentUuid":(?:null|', ANY_STRING, '),"isSidechain":(?:true|false),"userType":', ANY_STRING,
-    ',"cwd":', STRING, ',"sessionId":', STRING, ',"version":', ANY_STRING, ',"gitBranch":', ANY_STRING,
-    '(?:,"agentId":', ANY_STRING, ')?(?:,"slug":', ANY_STRING, ')?',
-    ',"message":\\{"model":', STRING, ',"id":', STRING, ',"type":"message","role":"assistant","content":\\[\\]',
-    ',"stop_reason":(?:null|', ANY_STRING, '),"stop_sequence":(?:null|', ANY_STRING, ')',
+    '^\\{"parentUuid":(?:null|', ANY_PLAIN_STRING, '),"isSidechain":(?:true|false),"userType":', ANY_PLAIN_STRING,
+    ',"cwd":', PLAIN_STRING, ',"sessionId":', PLAIN_STRING, ',"version":', ANY_PLAIN_STRING, ',"gitBranch":', ANY_PLAIN_STRING,
+    '(?:,"agentId":', ANY_PLAIN_STRING, ')?(?:,"slug":', ANY_PLAIN_STRING, ')?',
+    ',"message":\\{"model":', PLAIN_STRING, ',"id":', PLAIN_STRING, ',"type":"message","role":"assistant","content":\\[\\]',
+    ',"stop_reason":(?:null|', ANY_PLAIN_STRING, '),"stop_sequence":(?:null|', ANY_PLAIN_STRING, ')',
     ',"usage":\\{"input_tokens":', COUNT, ',"cache_creation_input_tokens":', COUNT, ',"cache_read_input_tokens":', COUNT,
     ',"cache_creation":\\{"ephemeral_5m_input_tokens":', COUNT, ',"ephemeral_1h_input_tokens":', COUNT, '\\}',
-    ',"output_tokens":', COUNT, ',"service_tier":', ANY_STRING, '(?:,"inference_geo":', ANY_STRING, ')?(?:,"speed":', STRING, ')?\\}\\}',
-    ',"requestId":', STRING, ',"type":"assistant","uuid":', ANY_STRING, ',"timestamp":', STRING, '\\}$',
+    ',"output_tokens":', COUNT, ',"service_tier":', ANY_PLAIN_STRING, '(?:,"inference_geo":', ANY_PLAIN_STRING, ')?(?:,"speed":', PLAIN_STRING, ')?\\}\\}',
+    ',"requestId":', PLAIN_STRING, ',"type":"assistant","uuid":', ANY_PLAIN_STRING, ',"timestamp":', PLAIN_STRING, '\\}$',
   ].join(''),
 );
 /** USAGE_LINE's groups. */

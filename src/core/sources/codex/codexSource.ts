@@ -1,4 +1,6 @@
 import path = require('node:path');
+import { COUNT, objectOf, PLAIN_STRING, SCALAR } from '../../scan/jsonPattern';
+import { bytesAt } from '../../scan/jsonSkip';
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { tokenCount } from '../../util/json';
@@ -76,7 +78,7 @@ function lineMatches(buf: Buffer, start: number, end: number, patterns: readonly
   const type = typeQuote(buf, start, head);
   const typeClose = type < 0 ? -1 : buf.indexOf(QUOTE, type + 1);
   if (typeClose < 0 || typeClose >= head) return foundIn(buf, start, end, patterns);
-  const payload = startsWith(buf, typeClose, PAYLOAD_TYPE_FIELD) ? typeClose + PAYLOAD_TYPE_FIELD.length - 1 : -1;
+  const payload = bytesAt(buf, typeClose, PAYLOAD_TYPE_FIELD) ? typeClose + PAYLOAD_TYPE_FIELD.length - 1 : -1;
   const payloadClose = payload < 0 ? -1 : buf.indexOf(QUOTE, payload + 1);
   if (payload >= 0 && (payloadClose < 0 || payloadClose >= head)) return foundIn(buf, start, end, patterns);
   let matches = 0;
@@ -88,9 +90,9 @@ function lineMatches(buf: Buffer, start: number, end: number, patterns: readonly
 
 /** The opening quote of the type in a line that starts `{"timestamp":"…","type":"`, else -1. */
 function typeQuote(buf: Buffer, start: number, head: number): number {
-  if (!startsWith(buf, start, LINE_START)) return -1;
+  if (!bytesAt(buf, start, LINE_START)) return -1;
   const stampClose = buf.indexOf(QUOTE, start + LINE_START.length);
-  return stampClose >= 0 && stampClose < head && startsWith(buf, stampClose, TYPE_FIELD) ? stampClose + TYPE_FIELD.length - 1 : -1;
+  return stampClose >= 0 && stampClose < head && bytesAt(buf, stampClose, TYPE_FIELD) ? stampClose + TYPE_FIELD.length - 1 : -1;
 }
 
 /** The patterns found anywhere in `buf[start, end)`. */
@@ -110,15 +112,7 @@ function foundIn(buf: Buffer, start: number, end: number, patterns: readonly Buf
 function isQuoted(buf: Buffer, open: number, close: number, pattern: Buffer): boolean {
   const n = pattern.length;
   if (pattern[0] === QUOTE ? close - open !== n : close - open < n) return false;
-  return startsWith(buf, close - n, pattern);
-}
-
-function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
-  if (at < 0 || at + prefix.length > buf.length) return false;
-  // A byte loop: these prefixes are a few bytes, and Buffer#compare's argument checks and native
-  // call cost several times more (it was a tenth of a Codex scan, run 4 times per line).
-  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
-  return true;
+  return bytesAt(buf, close - n, pattern);
 }
 
 class CodexParser implements FileParser {
@@ -408,21 +402,8 @@ function stripOutputHeader(text: string): string {
   return at >= 0 ? text.slice(at + 9) : text;
 }
 
-/** A JSON string with no escape or control character: its text is its value. */
-const PLAIN = '"([^"\\\\\\u0000-\\u001f]*)"';
-/** Any JSON string, number or literal. */
-const SCALAR = [
-  '(?:"(?:[^"\\\\\\u0000-\\u001f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"',
-  '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?',
-  'true|false|null)',
-].join('|');
-const STRING_KEY = '"(?:[^"\\\\\\u0000-\\u001f]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*":';
-/** A JSON object whose members are scalars or objects of scalars (rate limits): valid JSON, no white space. */
-const FLAT_OBJECT = `\\{(?:${STRING_KEY}${SCALAR}(?:,${STRING_KEY}${SCALAR})*)?\\}`;
-const MEMBER = `${STRING_KEY}(?:${SCALAR}|${FLAT_OBJECT})`;
-const NESTED_OBJECT = `\\{(?:${MEMBER}(?:,${MEMBER})*)?\\}`;
-/** A JSON whole number of at least 0 (no sign, fraction, exponent or leading zero). */
-const COUNT = '(0|[1-9][0-9]*)';
+/** Rate limits: an object whose members are scalars or objects of scalars (valid JSON). */
+const RATE_LIMITS = objectOf(`(?:${SCALAR}|${objectOf(SCALAR)})`);
 const USAGE = `\\{"input_tokens":${COUNT},"cached_input_tokens":${COUNT},"output_tokens":${COUNT},"reasoning_output_tokens":${COUNT},"total_tokens":${COUNT}\\}`;
 
 /**
@@ -433,9 +414,9 @@ const USAGE = `\\{"input_tokens":${COUNT},"cached_input_tokens":${COUNT},"output
  */
 const TOKEN_COUNT_LINE = new RegExp(
   [
-    '^\\{"timestamp":', PLAIN, ',"type":"event_msg","payload":\\{"type":"token_count","info":',
-    '(?:null|\\{(?:"total_token_usage":', USAGE, ',)?"last_token_usage":', USAGE, '(?:,"model_context_window":', COUNT, ')?(?:,"model":', PLAIN, ')?\\})',
-    '(?:,"rate_limits":(?:null|', NESTED_OBJECT, '))?\\}\\}$',
+    '^\\{"timestamp":', PLAIN_STRING, ',"type":"event_msg","payload":\\{"type":"token_count","info":',
+    '(?:null|\\{(?:"total_token_usage":', USAGE, ',)?"last_token_usage":', USAGE, '(?:,"model_context_window":', COUNT, ')?(?:,"model":', PLAIN_STRING, ')?\\})',
+    '(?:,"rate_limits":(?:null|', RATE_LIMITS, '))?\\}\\}$',
   ].join(''),
 );
 /** TOKEN_COUNT_LINE's groups. */

@@ -1,6 +1,6 @@
 import path = require('node:path');
 import { ANY_PLAIN_STRING, COUNT, PLAIN_STRING } from '../../scan/jsonPattern';
-import { containerEnd, isPlainString, leadingMember } from '../../scan/jsonSkip';
+import { bytesAt, containerEnd, isPlainString, leadingMember } from '../../scan/jsonSkip';
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { resultText, tokenCount } from '../../util/json';
@@ -43,6 +43,7 @@ const P_ERROR = Buffer.from('"is_error":true');
 const P_TOOL_RESULT = Buffer.from('"tool_result"');
 const P_COMPACT = Buffer.from('compact_boundary');
 const P_CONTENT = Buffer.from('"content":[');
+const CONTENT_NAME = Buffer.from('"content":');
 const WITH_ACTIVITY = [P_USAGE, P_USER, P_ERROR, P_TOOL_RESULT, P_COMPACT];
 const M_USAGE = 1;
 const M_USER = 2;
@@ -65,6 +66,17 @@ class ClaudeParser implements FileParser {
   private announced = false;
   /** The last model name seen, so consecutive records share one string. */
   private lastModel = '';
+  /**
+   * The request this file last gave the ledger, and its token total. Claude Code logs each content
+   * block of a response as its own line with the response's usage, so most usage lines repeat the
+   * line before; a repeat no larger is not sent (the ledger keeps each file's largest copy and
+   * would drop it), which spares a record, a key and a lookup for a third of a cold scan's lines.
+   */
+  private lastId = '';
+  private lastRequestId = '';
+  private lastTotal = -1;
+  /** Where the next `[` lies in the buffer being parsed, for lines before it (contentOpen). */
+  private nextBracket = -1;
 
   constructor(
     private readonly file: string,
@@ -85,7 +97,10 @@ class ClaudeParser implements FileParser {
   parse(buf: Buffer, end: number, base: number): number {
     const skip = (reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number) => this.sink.skip({ reason, file: this.file, offset });
     const handle = (record: Record<string, unknown>, offset: number) => this.handle(record, offset);
-    if (!this.options.activity) return scanJsonLines(buf, end, base, NO_PATTERNS, (start, lineEnd) => this.usageOnly(buf, start, lineEnd, base), handle, skip);
+    if (!this.options.activity) {
+      this.nextBracket = -1;
+      return scanJsonLines(buf, end, base, NO_PATTERNS, (start, lineEnd) => this.usageOnly(buf, start, lineEnd, base), handle, skip);
+    }
     return scanJsonLines(
       buf,
       end,
@@ -109,13 +124,34 @@ class ClaudeParser implements FileParser {
     const type = leadingMember(buf, start, end, TYPE_NAME);
     // Claude Code writes each line with JSON.stringify, so a line names its type once.
     if (type >= 0 && isPlainString(buf, type, end, ASSISTANT) === false) return undefined;
-    const text = withoutContent(buf, start, end);
+    const text = withoutContent(buf, start, end, this.contentOpen(buf, start, end));
     const line = this.options.fullParse ? null : USAGE_LINE.exec(text);
     if (line) {
       this.usageLine(line, base + start);
       return undefined;
     }
     return text.includes('"usage"') ? text : undefined;
+  }
+
+  /**
+   * Where the line's first `"content":[` array opens, or -1. Claude Code writes message content
+   * before any other array, so that is the line's first `[`: found by a one-byte search, several
+   * times cheaper per line than searching for the member's name. The search runs past the line
+   * when it has no `[`; what it found is kept for the lines up to there (nextBracket), so a buffer
+   * of such lines is still searched once.
+   */
+  private contentOpen(buf: Buffer, start: number, end: number): number {
+    let bracket = this.nextBracket;
+    if (bracket < start) {
+      bracket = buf.indexOf(0x5b, start);
+      this.nextBracket = bracket < 0 ? buf.length : bracket;
+      if (bracket < 0) return -1;
+    }
+    if (bracket >= end) return -1;
+    if (bytesAt(buf, bracket - CONTENT_NAME.length, CONTENT_NAME)) return bracket;
+    // An earlier `[` (in a folder name, say): search for the name itself.
+    const at = buf.subarray(start, end).indexOf(P_CONTENT);
+    return at < 0 ? -1 : start + at + P_CONTENT.length - 1;
   }
 
   private handle(record: Record<string, unknown>, offset: number): void {
@@ -223,21 +259,28 @@ class ClaudeParser implements FileParser {
       return;
     }
     const oneHour = Math.min(cacheWrite, oneHourTokens);
-    this.sink.usage({
-      agent: 'claude-code',
-      sessionId,
-      // join makes one flat string; a template literal makes a rope of three that the ledger keeps.
-      key: id && requestId ? [id, requestId].join(':') : '',
-      timestamp,
-      model: model || 'unknown',
-      inputTokens: input,
-      outputTokens: output,
-      cacheWrite5mTokens: cacheWrite - oneHour,
-      cacheWrite1hTokens: oneHour,
-      cacheReadTokens: cacheRead,
-      reasoningOutputTokens: 0,
-      speed,
-    });
+    const total = input + output + cacheWrite + cacheRead;
+    const keyed = id !== '' && requestId !== '';
+    if (!keyed || id !== this.lastId || requestId !== this.lastRequestId || total > this.lastTotal) {
+      this.sink.usage({
+        agent: 'claude-code',
+        sessionId,
+        // join makes one flat string; a template literal makes a rope of three that the ledger keeps.
+        key: keyed ? [id, requestId].join(':') : '',
+        timestamp,
+        model: model || 'unknown',
+        inputTokens: input,
+        outputTokens: output,
+        cacheWrite5mTokens: cacheWrite - oneHour,
+        cacheWrite1hTokens: oneHour,
+        cacheReadTokens: cacheRead,
+        reasoningOutputTokens: 0,
+        speed,
+      });
+      this.lastId = keyed ? id : '';
+      this.lastRequestId = keyed ? requestId : '';
+      this.lastTotal = total;
+    }
     if (this.options.activity) {
       this.sink.activity?.({ kind: 'context', agent: 'claude-code', sessionId, timestamp, contextTokens: input + cacheWrite + cacheRead + output });
     }
@@ -290,15 +333,13 @@ class ClaudeParser implements FileParser {
 }
 
 /**
- * The line with its first `"content":[…]` array emptied. Usage, ids and timestamps never live in
+ * The line with its first `"content":[…]` array (opening at `open`, -1: none) emptied. Usage, ids and timestamps never live in
  * message content, which is most of an assistant line's bytes (text, thinking, tool input); not
  * decoding it makes a cold scan several times faster. Falls back to the whole line when the
  * array does not close (the JSON is broken anyway and will be reported).
  */
-function withoutContent(buf: Buffer, start: number, end: number): string {
-  const at = buf.subarray(start, end).indexOf(P_CONTENT);
-  if (at < 0) return buf.toString('utf8', start, end);
-  const open = start + at + P_CONTENT.length - 1;
+function withoutContent(buf: Buffer, start: number, end: number, open: number): string {
+  if (open < 0) return buf.toString('utf8', start, end);
   const close = containerEnd(buf, open, end);
   if (close < 0) return buf.toString('utf8', start, end);
   // The two pieces and `[]` are copied into one buffer and decoded once: joining decoded pieces

@@ -96,6 +96,8 @@ describe('Codex token_count lines read without JSON.parse', () => {
     ['a fractional count', firstLine.replace('"output_tokens":358', '"output_tokens":358.5')],
     ['a count with an exponent', firstLine.replace('"output_tokens":358', '"output_tokens":3e2')],
     ['a count past 2^53', firstLine.replace('"output_tokens":358', '"output_tokens":123456789012345678901')],
+    // counters() reads a total of 0 as input + output; the running total (state) shows it.
+    ['a total of zero', firstLine.replaceAll(/"total_tokens":\d+/g, '"total_tokens":0')],
     ['cache reads named as Anthropic does', firstLine.replaceAll('"cached_input_tokens"', '"cache_read_input_tokens"')],
     ['an unknown member', info({ extra: 1 })],
     ['a line cut short', firstLine.slice(0, -40) + '\n'],

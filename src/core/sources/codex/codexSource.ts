@@ -205,27 +205,28 @@ class CodexParser implements FileParser {
   }
 
   /**
-   * A token_count line in Codex's layout (TOKEN_COUNT_LINE matched it): the event handle() would
-   * make of its parse, with the payload built from the match (rate limits left out: never read).
+   * A token_count line in Codex's layout (TOKEN_COUNT_LINE matched it): what tokenCount() makes of
+   * its parse, with the counters read from the match (the pattern admits only whole counts).
    */
   private tokenCountLine(line: RegExpExecArray, offset: number): void {
-    const usage = (at: number) =>
-      line[at] === undefined
-        ? undefined
-        : { input_tokens: Number(line[at]), cached_input_tokens: Number(line[at + 1]), output_tokens: Number(line[at + 2]), reasoning_output_tokens: Number(line[at + 3]), total_tokens: Number(line[at + 4]) };
-    const info =
-      line[T_LAST] === undefined
-        ? null
-        : { total_token_usage: usage(T_TOTAL), last_token_usage: usage(T_LAST), model_context_window: line[T_WINDOW] === undefined ? undefined : Number(line[T_WINDOW]), model: line[T_MODEL] };
-    this.event({ type: 'token_count', info }, Date.parse(line[T_TIMESTAMP]), offset);
+    const timestamp = Date.parse(line[T_TIMESTAMP]);
+    this.noteStart(timestamp);
+    if (line[T_LAST] === undefined) return; // info: null, a rate-limit-only event
+    if (line[T_MODEL]) this.model = line[T_MODEL];
+    this.account(matchedCounters(line, T_TOTAL), matchedCounters(line, T_LAST), line[T_WINDOW] === undefined ? undefined : Number(line[T_WINDOW]), timestamp, offset);
   }
 
   private session(): string {
     return this.sessionId ?? this.fallbackSessionId;
   }
 
-  private event(payload: Record<string, unknown>, timestamp: number, offset: number): void {
+  /** A rollout without session_meta starts at its first event. */
+  private noteStart(timestamp: number): void {
     if (this.startedAt === undefined && !Number.isNaN(timestamp)) this.startedAt = timestamp;
+  }
+
+  private event(payload: Record<string, unknown>, timestamp: number, offset: number): void {
+    this.noteStart(timestamp);
     if (payload.type === 'token_count') {
       this.tokenCount(payload, timestamp, offset);
     } else if (!this.options.activity || Number.isNaN(timestamp)) {
@@ -243,8 +244,14 @@ class CodexParser implements FileParser {
     const info = payload.info as Record<string, unknown> | null | undefined;
     if (typeof info !== 'object' || info === null) return; // rate-limit-only event
     if (typeof info.model === 'string' && info.model) this.model = info.model;
-    const total = counters(info.total_token_usage);
-    const last = counters(info.last_token_usage);
+    this.account(counters(info.total_token_usage), counters(info.last_token_usage), info.model_context_window, timestamp, offset);
+  }
+
+  /**
+   * Records what a token_count event adds: the difference of its running total from the last one,
+   * or its own usage when the total is missing or fell. `window` is its model_context_window.
+   */
+  private account(total: Counters | undefined, last: Counters | undefined, window: unknown, timestamp: number, offset: number): void {
     let delta: Counters | undefined;
     if (total && this.previous && covers(total, this.previous)) {
       delta = minus(total, this.previous);
@@ -281,16 +288,19 @@ class CodexParser implements FileParser {
       cacheWrite1hTokens: 0,
       cacheReadTokens: cached,
       reasoningOutputTokens: delta.reasoning,
+      // Claude's records end with speed: the same members in the same order give both agents'
+      // records one hidden class, so the ledger's code is not deoptimised when Codex files follow.
+      speed: undefined,
     });
     if (this.options.activity && last) {
-      const window = tokenCount(info.model_context_window);
+      const size = tokenCount(window);
       this.sink.activity?.({
         kind: 'context',
         agent: 'codex',
         sessionId: this.session(),
         timestamp,
         contextTokens: last.input + last.output,
-        contextWindow: window && window > 0 ? window : undefined,
+        contextWindow: size && size > 0 ? size : undefined,
       });
     }
   }
@@ -345,6 +355,14 @@ function counters(value: unknown): Counters | undefined {
   if (input === undefined || cached === undefined || output === undefined || reasoning === undefined) return undefined;
   const total = tokenCount(v.total_tokens) ?? input + output;
   return { input, cached, output, reasoning, total: total || input + output };
+}
+
+/** counters() of the usage whose five counts are TOKEN_COUNT_LINE's groups from `at`; undefined when absent. */
+function matchedCounters(line: RegExpExecArray, at: number): Counters | undefined {
+  if (line[at] === undefined) return undefined;
+  const input = Number(line[at]);
+  const output = Number(line[at + 2]);
+  return { input, cached: Number(line[at + 1]), output, reasoning: Number(line[at + 3]), total: Number(line[at + 4]) || input + output };
 }
 
 function covers(a: Counters, b: Counters): boolean {

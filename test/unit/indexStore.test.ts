@@ -105,12 +105,48 @@ describe('the key index of packed files', () => {
     // A new request of session "s" appended to the same file, which stays packed: the file's
     // parts are then s and t (packed) and s again (the new record).
     restored.add(request('msg_3:req_3', 7), 1);
-    assert.deepEqual(restored.partsOfFile(1).map((p) => p[0]), ['s', 't', 's']);
+    assert.deepEqual(restored.packedPartsOf(1).map((p) => p[0]), ['s', 't']);
+    assert.deepEqual(restored.recordsOfFile(1).map((r) => r.sessionId), ['s']);
     const again = new Ledger(createPricer());
     decodeIndex(encodeIndex([state(1)], restored), again);
     const bySession = new Map(again.summaries().map((x) => [x.sessionId, [x.requests, x.outputTokens]]));
     assert.deepEqual(bySession.get('s'), [2, 12]);
     assert.deepEqual(bySession.get('t'), [1, 6]);
+  });
+});
+
+describe("the index's parts (each file's totals per session and model)", () => {
+  it('sum exactly the counted records of each file, sessions and models interleaved', () => {
+    const at = (minute: number) => Date.UTC(2026, 10, 1, 10, minute);
+    const request = (key: string, sessionId: string, model: string, minute: number, outputTokens: number, estimated?: boolean) => ({
+      agent: 'claude-code' as const,
+      sessionId,
+      key,
+      timestamp: at(minute),
+      model,
+      inputTokens: 100 + minute,
+      outputTokens,
+      cacheWrite5mTokens: 10,
+      cacheWrite1hTokens: 20,
+      cacheReadTokens: 1000,
+      reasoningOutputTokens: 0,
+      estimated,
+    });
+    const ledger = new Ledger(createPricer());
+    ledger.add(request('a', 's', 'claude-sonnet-4-5-20250929', 5, 7), 1);
+    ledger.add(request('b', 't', 'claude-opus-4-5-20251101', 1, 8), 1);
+    ledger.add(request('c', 's', 'claude-sonnet-4-5-20250929', 9, 9), 1);
+    ledger.add(request('d', 's', 'model-nobody-prices', 3, 10), 1);
+    ledger.add(request('e', 't', 'claude-opus-4-5-20251101', 2, 11, true), 1);
+    ledger.add(request('f', 's', 'claude-sonnet-4-5-20250929', 4, 12), 1);
+    // A larger copy of "a" in file 2: file 1's copy is kept but no longer counted.
+    ledger.add(request('a', 's', 'claude-sonnet-4-5-20250929', 5, 70), 2);
+    const restored = new Ledger(createPricer());
+    const files: FileState[] = [1, 2].map((id) => ({ id, path: `/logs/${id}.jsonl`, agent: 'claude-code', size: 10, mtimeMs: 1, ino: id, offset: 10, parserState: undefined, skips: {} }));
+    decodeIndex(encodeIndex(files, ledger), restored);
+    assert.deepEqual(restored.summaries(), ledger.summaries());
+    const [s] = restored.summaries().filter((x) => x.sessionId === 's');
+    assert.deepEqual([s.requests, s.outputTokens, s.firstActivity, s.lastActivity, s.unpricedModels], [4, 70 + 9 + 10 + 12, at(3), at(9), ['model-nobody-prices']]);
   });
 });
 

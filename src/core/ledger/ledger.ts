@@ -470,36 +470,16 @@ export class Ledger {
   }
 
   /**
-   * The totals a file gives each session and model, for the index: with them a restart attaches a
-   * few numbers per file instead of summing every record again.
+   * The totals a still-packed file gives each session and model, for the index (the index sums a
+   * file's loose records itself, as it packs them): with them a restart attaches a few numbers per
+   * file instead of summing every record again.
    */
-  partsOfFile(fileId: number): SavedPart[] {
+  packedPartsOf(fileId: number): SavedPart[] {
     const out: SavedPart[] = [];
-    let lastSession = '';
     const packed = this.packed.get(fileId);
     if (packed) {
       for (const entry of packed.sessions) for (const p of entry.packed.get(fileId) ?? []) out.push(savePart(entry.sessionId, p));
     }
-    // Session → model → part; records of a file are mostly one session and model, so the last
-    // part is remembered and no key string is built per record.
-    const loose = new Map<string, Map<string, PackedPart>>();
-    let part: PackedPart | undefined;
-    for (const r of this.byFile.get(fileId) ?? []) {
-      if (!this.isCounted(r)) continue;
-      if (!part || part.model !== r.model || lastSession !== r.sessionId) {
-        let byModel = loose.get(r.sessionId);
-        if (!byModel) loose.set(r.sessionId, (byModel = new Map()));
-        part = byModel.get(r.model);
-        if (!part) byModel.set(r.model, (part = emptyPart(r.model)));
-        lastSession = r.sessionId;
-      }
-      addRecord(part, r);
-      if (r.costUSD === null) part.priced = false;
-      if (r.estimated) part.estimated = true;
-      if (r.timestamp < part.first) part.first = r.timestamp;
-      if (r.timestamp > part.last) part.last = r.timestamp;
-    }
-    for (const [sessionId, byModel] of loose) for (const p of byModel.values()) out.push(savePart(sessionId, p));
     return out;
   }
 

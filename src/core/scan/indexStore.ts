@@ -60,15 +60,16 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   const names = new Names(reuse ? base : []);
   const agents = new Names([]);
   const keyChunks: Buffer[] = [];
-  const parts = files.map((f) => ledger.partsOfFile(f.id));
+  // Parts of packed files come from the ledger; those of loose records are summed as they are packed.
+  const packedParts = files.map((f) => ledger.packedPartsOf(f.id));
   let total = 0;
-  let partCount = 0;
+  let partsAtMost = 0;
   for (let i = 0; i < files.length; i++) {
     total += (blocks[i]?.count ?? 0) + loose[i].length;
-    partCount += parts[i].length;
+    partsAtMost += packedParts[i].length + loose[i].length;
   }
   const fileNumbers = new Float64Array(files.length * FILE_FIELDS);
-  const partNumbers = new Float64Array(partCount * PART_FIELDS);
+  const parts: PartSums = { numbers: new Float64Array(partsAtMost * PART_FIELDS), from: 0, end: 0, byName: undefined };
   const numbers = new Float64Array(total * FIELDS);
   const kept = reuse ? ledger.packedKeyIndex() : undefined;
   let maxId = 0;
@@ -77,7 +78,6 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
   // Key index entries of records not in a reused block, to merge into the reused sorted ones.
   const fresh: FreshKeys = { entries: new Float64Array(total), count: 0, scale: 2 ** fileBits };
   let at = 0;
-  let partAt = 0;
   for (let i = 0; i < files.length; i++) {
     const f = files[i];
     const block = blocks[i];
@@ -89,18 +89,23 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
     } else if (block) {
       at = repackBlock(block, f.id, numbers, at, names, fresh);
     }
-    at = packRecords(records, f.id, ledger, numbers, at, names, fresh);
+    parts.from = parts.end;
+    parts.byName = undefined;
+    for (const p of packedParts[i]) {
+      const partAt = parts.end;
+      parts.numbers.set(p.slice(2) as number[], partAt + 2);
+      parts.numbers[partAt] = names.session.id(p[0]);
+      parts.numbers[partAt + 1] = names.model.id(p[1]);
+      parts.numbers[partAt + 9] = p[9] ?? NaN;
+      parts.end += PART_FIELDS;
+    }
+    at = packRecords(records, f.id, ledger, numbers, at, names, fresh, parts);
     const keyBytes = fileKeys(block, records);
     keyChunks.push(keyBytes);
-    fileNumbers.set([f.id, agents.id(f.agent), f.size, f.mtimeMs, f.ino, f.offset, (at - recordsBefore) / FIELDS, keyBytes.length, parts[i].length], i * FILE_FIELDS);
-    for (const p of parts[i]) {
-      partNumbers.set(p.slice(2) as number[], partAt + 2);
-      partNumbers[partAt] = names.session.id(p[0]);
-      partNumbers[partAt + 1] = names.model.id(p[1]);
-      partNumbers[partAt + 9] = p[9] ?? NaN;
-      partAt += PART_FIELDS;
-    }
+    fileNumbers.set([f.id, agents.id(f.agent), f.size, f.mtimeMs, f.ino, f.offset, (at - recordsBefore) / FIELDS, keyBytes.length, (parts.end - parts.from) / PART_FIELDS], i * FILE_FIELDS);
   }
+  const partNumbers = parts.numbers.subarray(0, parts.end);
+  const partCount = parts.end / PART_FIELDS;
   const keyIndex = mergeKeys(kept ? keptKeys(kept, blocks, files, fileBits) : new Float64Array(0), fresh);
   const header: Header = {
     format: INDEX_FORMAT,
@@ -186,13 +191,69 @@ interface FreshKeys {
   readonly scale: number;
 }
 
-/** Writes a file's records as numbers from `at`; returns the index after them. */
-function packRecords(records: readonly LedgerRecord[], fileId: number, ledger: Ledger, numbers: Float64Array, at: number, names: Names, fresh: FreshKeys): number {
+/**
+ * The parts being written (PART_FIELDS numbers each: what ledger.packedPartsOf gives, with names
+ * as name ids and NaN for no dollars): `from` is where the current file's start, `end` where the
+ * next goes; `byName` finds a file's part by session and model once it has several.
+ */
+interface PartSums {
+  readonly numbers: Float64Array;
+  from: number;
+  end: number;
+  byName: Map<string, number> | undefined;
+}
+
+/** Adds a counted record to its file's part for its session and model (name ids), started on its first record. */
+function addToPart(parts: PartSums, session: number, model: number, r: LedgerRecord): void {
+  const n = parts.numbers;
+  // A file's records nearly always share one session and model: the last part is tried first.
+  let at = parts.end - PART_FIELDS;
+  if (at < parts.from || n[at] !== session || n[at + 1] !== model) {
+    const name = `${session}:${model}`;
+    if (!parts.byName) {
+      parts.byName = new Map();
+      for (let p = parts.from; p < parts.end; p += PART_FIELDS) parts.byName.set(`${n[p]}:${n[p + 1]}`, p);
+    }
+    const found = parts.byName.get(name);
+    if (found !== undefined) {
+      at = found;
+    } else {
+      at = parts.end;
+      parts.end += PART_FIELDS;
+      parts.byName.set(name, at);
+      n.fill(0, at, parts.end);
+      n[at] = session;
+      n[at + 1] = model;
+      n[at + 9] = NaN;
+      n[at + 10] = 1;
+      n[at + 11] = Infinity;
+      n[at + 12] = -Infinity;
+    }
+  }
+  n[at + 2] += r.inputTokens;
+  n[at + 3] += r.outputTokens;
+  n[at + 4] += r.cacheWrite5mTokens;
+  n[at + 5] += r.cacheWrite1hTokens;
+  n[at + 6] += r.cacheReadTokens;
+  n[at + 7] += r.reasoningOutputTokens;
+  n[at + 8] += 1;
+  if (r.costUSD === null) n[at + 10] = 0;
+  else n[at + 9] = Number.isNaN(n[at + 9]) ? r.costUSD : n[at + 9] + r.costUSD;
+  if (r.timestamp < n[at + 11]) n[at + 11] = r.timestamp;
+  if (r.timestamp > n[at + 12]) n[at + 12] = r.timestamp;
+  if (r.estimated) n[at + 13] = 1;
+}
+
+/** Writes a file's records as numbers from `at`, summing the counted ones into `parts`; returns the index after them. */
+function packRecords(records: readonly LedgerRecord[], fileId: number, ledger: Ledger, numbers: Float64Array, at: number, names: Names, fresh: FreshKeys, parts: PartSums): number {
   for (let j = 0; j < records.length; j++) {
     const r = records[j];
     const hash = r.key ? keyHash(r.key) : -1;
-    numbers[at] = names.session.id(r.sessionId);
-    numbers[at + 1] = names.model.id(r.model);
+    const session = names.session.id(r.sessionId);
+    const model = names.model.id(r.model);
+    const counted = ledger.isCounted(r);
+    numbers[at] = session;
+    numbers[at + 1] = model;
     numbers[at + 2] = r.timestamp;
     numbers[at + 3] = r.inputTokens;
     numbers[at + 4] = r.outputTokens;
@@ -204,7 +265,8 @@ function packRecords(records: readonly LedgerRecord[], fileId: number, ledger: L
     numbers[at + 10] = hash;
     numbers[at + 11] = r.costUSD === null ? NaN : r.costUSD;
     numbers[at + 12] = r.provider === undefined ? -1 : names.id(r.provider);
-    numbers[at + 13] = (ledger.isCounted(r) ? 1 : 0) | (r.estimated ? 2 : 0);
+    numbers[at + 13] = (counted ? 1 : 0) | (r.estimated ? 2 : 0);
+    if (counted) addToPart(parts, session, model, r);
     if (hash >= 0) fresh.entries[fresh.count++] = keyIndexEntry(hash, fileId, fresh.scale);
     at += FIELDS;
   }

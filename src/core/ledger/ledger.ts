@@ -47,21 +47,21 @@ export interface SessionSummary extends Totals {
   readonly byModel: ModelTotals[];
 }
 
-/** The agent's pricing provider; the Cline family has none of its own (records carry it, or are unpriced). */
-const PROVIDER: Record<AgentId, Provider | undefined> = {
-  'claude-code': 'anthropic',
-  codex: 'openai',
-  'gemini-cli': 'google',
-  cline: undefined,
-  'roo-code': undefined,
-  'kilo-code': undefined,
-  // Per record: OpenCode from the message's providerID; Copilot Chat is billed by subscription.
-  opencode: undefined,
-  'copilot-chat': undefined,
-};
+/**
+ * The agent's pricing provider; the Cline family has none of its own (records carry it, or are
+ * unpriced). A Map, not an object indexed by agent: a keyed load that met one agent is
+ * deoptimised by the next (when the scan passes from Claude Code's files to Codex's).
+ */
+const PROVIDER = new Map<AgentId, Provider | undefined>([
+  ['claude-code', 'anthropic'],
+  ['codex', 'openai'],
+  ['gemini-cli', 'google'],
+  // Per record: the Cline family and OpenCode from the task's or message's provider; Copilot Chat
+  // is billed by subscription.
+]);
 
 function priceOf(pricer: Pricer, provider: Provider | undefined, model: string, usage: TokenUsage, at: number, speed: string | undefined): number | null {
-  return provider ? pricer.cost(provider, model, usage, { at, speed }) : null;
+  return provider ? pricer.costAt(provider, model, usage, at, speed) : null;
 }
 
 export function emptyTotals(): Totals {
@@ -389,7 +389,7 @@ export class Ledger {
       estimated: r.estimated,
       fileId,
       totalTokens: totalTokens(r),
-      costUSD: knownCost !== undefined ? knownCost : priceOf(this.pricer, r.provider ?? PROVIDER[r.agent], r.model, r, r.timestamp, r.speed),
+      costUSD: knownCost !== undefined ? knownCost : priceOf(this.pricer, r.provider ?? PROVIDER.get(r.agent), r.model, r, r.timestamp, r.speed),
       slot: -1,
       counted: false,
     };
@@ -582,7 +582,7 @@ export class Ledger {
         usage.cacheReadTokens = numbers[at + 7];
         const sp = numbers[at + 9];
         const own = numbers[at + 12];
-        const provider = own >= 0 ? (strings[own] as Provider) : PROVIDER[agent];
+        const provider = own >= 0 ? (strings[own] as Provider) : PROVIDER.get(agent);
         numbers[at + 11] = priceOf(this.pricer, provider, strings[numbers[at + 1]], usage, numbers[at + 2], sp < 0 ? undefined : strings[sp]) ?? NaN;
       }
       const flags = numbers[at + 13];

@@ -61,6 +61,8 @@ export type PriceOverrides = Readonly<Record<string, PriceOverride>>;
 export interface Pricer {
   /** Dollars for one request, or null when the model is not in the table (unpriced). */
   cost(provider: Provider, model: string, usage: TokenUsage, opts?: PriceOptions): number | null;
+  /** cost() with the time and speed as arguments, for the ledger's per-record path (no options object to build and read). */
+  costAt(provider: Provider, model: string, usage: TokenUsage, at: number, speed: string | undefined): number | null;
   /** Whether the model is known (priced). */
   isPriced(provider: Provider, model: string): boolean;
   /** The table's model id a logged id prices as (`claude-sonnet-4-5` for `claude-sonnet-4-5-20250929`), or null. */
@@ -205,10 +207,15 @@ export function createPricer(overrides?: PriceOverrides, table: PriceTableData =
   const byModel = normaliseOverrides(overrides);
   // One map per provider keyed by the raw logged id: no string building or regex per record
   // (a joined `provider/model` key made cost() ~260 ns per record; this way it is ~90 ns).
-  const cache: Record<Provider, Map<string, Resolved | null>> = { anthropic: new Map(), openai: new Map(), google: new Map() };
+  // A Map, not an object indexed by name: a keyed load that met one provider is deoptimised by the next.
+  const cache = new Map<Provider, Map<string, Resolved | null>>([
+    ['anthropic', new Map()],
+    ['openai', new Map()],
+    ['google', new Map()],
+  ]);
 
   function resolve(provider: Provider, model: string): Resolved | null {
-    const byId = cache[provider];
+    const byId = cache.get(provider);
     if (!byId) return null;
     let hit = byId.get(model);
     if (hit !== undefined) return hit;
@@ -233,20 +240,21 @@ export function createPricer(overrides?: PriceOverrides, table: PriceTableData =
     return resolved.fast;
   }
 
+  function costAt(provider: Provider, model: string, usage: TokenUsage, at: number, speed: string | undefined): number | null {
+    let resolved = resolve(provider, model);
+    if (!resolved || !validUsage(usage)) return null;
+    if (speed !== undefined && speed !== '' && speed !== 'standard') {
+      // The table has no fast-mode (or other speed) rates; only an override can price them.
+      resolved = speed === 'fast' ? fastVariant(resolved) : null;
+      if (!resolved) return null;
+    }
+    if (!Number.isFinite(at)) return null;
+    return dollars(resolved, usage, at);
+  }
+
   return {
-    cost(provider, model, usage, opts) {
-      let resolved = resolve(provider, model);
-      if (!resolved || !validUsage(usage)) return null;
-      const speed = opts?.speed;
-      if (speed !== undefined && speed !== '' && speed !== 'standard') {
-        // The table has no fast-mode (or other speed) rates; only an override can price them.
-        resolved = speed === 'fast' ? fastVariant(resolved) : null;
-        if (!resolved) return null;
-      }
-      const at = opts?.at ?? Date.now();
-      if (!Number.isFinite(at)) return null;
-      return dollars(resolved, usage, at);
-    },
+    cost: (provider, model, usage, opts) => costAt(provider, model, usage, opts?.at ?? Date.now(), opts?.speed),
+    costAt,
     isPriced(provider, model) {
       const resolved = resolve(provider, model);
       // The latest period decides: a model whose current prices lack input or output is unpriced.

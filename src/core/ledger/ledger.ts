@@ -48,16 +48,15 @@ export interface SessionSummary extends Totals {
 }
 
 /**
- * The agent's pricing provider; the Cline family has none of its own (records carry it, or are
- * unpriced). A Map, not an object indexed by agent: a keyed load that met one agent is
- * deoptimised by the next (when the scan passes from Claude Code's files to Codex's).
+ * The agent's pricing provider. The other agents have none of their own: the Cline family's and
+ * OpenCode's records carry theirs, Copilot Chat is billed by subscription (unpriced). A Map, not an
+ * object indexed by agent: a keyed load that met one agent is deoptimised by the next (when the
+ * scan passes from Claude Code's files to Codex's).
  */
-const PROVIDER = new Map<AgentId, Provider | undefined>([
+const PROVIDER = new Map<AgentId, Provider>([
   ['claude-code', 'anthropic'],
   ['codex', 'openai'],
   ['gemini-cli', 'google'],
-  // Per record: the Cline family and OpenCode from the task's or message's provider; Copilot Chat
-  // is billed by subscription.
 ]);
 
 function priceOf(pricer: Pricer, provider: Provider | undefined, model: string, usage: TokenUsage, at: number, speed: string | undefined): number | null {

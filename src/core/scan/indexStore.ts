@@ -193,8 +193,8 @@ interface FreshKeys {
 
 /**
  * The parts being written (PART_FIELDS numbers each: what ledger.packedPartsOf gives, with names
- * as name ids and NaN for no dollars): `from` is where the current file's start, `end` where the
- * next goes; `byName` finds a file's part by session and model once it has several.
+ * as name ids and NaN for no dollars): `from` is where the current file's parts start, `end`
+ * where the next part goes; `byName` finds a file's part by session and model once it has several.
  */
 interface PartSums {
   readonly numbers: Float64Array;

@@ -483,8 +483,8 @@ export class Ledger {
   }
 
   private attachParts(fileId: number, block: PackedRecords, parts: PackedParts): void {
-    // A file's parts come session by session (see partsOfFile), nearly always one session: the
-    // current session's list is kept, and a session met again is looked up in the few seen.
+    // A file's parts are nearly always of one session: the current session's list is kept, and a
+    // session met again (parts of several sessions may interleave) is looked up in the few seen.
     const { numbers } = parts;
     const { strings } = block;
     const sessions: SessionEntry[] = [];

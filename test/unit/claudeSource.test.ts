@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { claudeSource } from '../../src/core/sources/claude/claudeSource';
 import type { ActivityEvent } from '../../src/core/sources/types';
 import { claudeAssistant, claudeUser, Scratch } from './helpers/fixtures';
 
@@ -24,38 +23,6 @@ describe('Claude Code source', () => {
     const [s] = engine.ledger.summaries();
     assert.equal(s.sessionId, S);
     assert.deepEqual([s.inputTokens, s.outputTokens, s.cacheCreationTokens, s.cacheReadTokens, s.totalTokens, s.requests], [10, 240, 100, 1000, 1350, 1]);
-  });
-
-  it('sends a streamed copy to the ledger only when it is larger than the copy just sent', () => {
-    // Most usage lines repeat the line before (one line per content block); the ledger would drop
-    // a repeat no larger, so the parser does not send it. Anything else is sent as before.
-    const line = (id: string, requestId: string, output: number) =>
-      claudeAssistant({ session: S, id, requestId, ts: '2026-11-01T10:00:00.000Z', usage: { input: 10, cacheWrite: 100, cacheRead: 1000, output } });
-    const text = [
-      line('m1', 'r1', 5),
-      line('m1', 'r1', 5), // a repeat: not sent
-      line('m1', 'r1', 240), // larger: sent
-      line('m1', 'r1', 7), // smaller: not sent
-      line('m2', 'r2', 1),
-      line('m1', 'r1', 240), // not right after its last copy: sent (the ledger decides)
-      line('m2', 'r3', 1), // same message, another request: sent
-      line('m3', '', 1),
-      line('m3', '', 1), // no request id, no key: always sent
-    ].join('');
-    for (const activity of [false, true]) {
-      const sent: number[] = [];
-      const contexts: number[] = [];
-      const parser = claudeSource.createParser(`/p/${S}.jsonl`, { usage: (r) => sent.push(r.outputTokens), skip: (s) => assert.fail(s.reason), activity: (e) => e.kind === 'context' && contexts.push(e.contextTokens) }, { activity }, undefined);
-      parser.parse(Buffer.from(text), Buffer.byteLength(text), 0);
-      assert.deepEqual(sent, [5, 240, 1, 240, 1, 1, 1], `activity ${activity}`);
-      // Every line still tells the editor the context size.
-      assert.equal(contexts.length, activity ? 9 : 0);
-    }
-    scratch.write(`${P}/${S}.jsonl`, text);
-    const engine = scratch.engine();
-    engine.start();
-    const [s] = engine.ledger.summaries();
-    assert.deepEqual([s.outputTokens, s.requests], [240 + 1 + 1 + 1 + 1, 5]);
   });
 
   it('finds the content array after a bracket in the folder name', () => {

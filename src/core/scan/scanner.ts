@@ -4,7 +4,7 @@ import type { ActivityEvent, AgentId, ParseSink, Skip, SkipReason, UsageRecord }
 import { monotonicMs } from '../util/clock';
 import { walkFiles } from './walk';
 
-/** Where parsed records go: the ledger, or a collector in a worker thread. */
+/** Where parsed records go (the ledger). */
 export interface RecordSink {
   add(record: UsageRecord, fileId: number): void;
   removeFile(fileId: number): void;

@@ -66,15 +66,6 @@ class ClaudeParser implements FileParser {
   private announced = false;
   /** The last model name seen, so consecutive records share one string. */
   private lastModel = '';
-  /**
-   * The request this file last gave the ledger, and its token total. Claude Code logs each content
-   * block of a response as its own line with the response's usage, so most usage lines repeat the
-   * line before; a repeat no larger is not sent (the ledger keeps each file's largest copy and
-   * would drop it), which spares a record, a key and a lookup for a third of a cold scan's lines.
-   */
-  private lastId = '';
-  private lastRequestId = '';
-  private lastTotal = -1;
   /** Where the next `[` lies in the buffer being parsed, for lines before it (contentOpen). */
   private nextBracket = -1;
 
@@ -259,28 +250,21 @@ class ClaudeParser implements FileParser {
       return;
     }
     const oneHour = Math.min(cacheWrite, oneHourTokens);
-    const total = input + output + cacheWrite + cacheRead;
-    const keyed = id !== '' && requestId !== '';
-    if (!keyed || id !== this.lastId || requestId !== this.lastRequestId || total > this.lastTotal) {
-      this.sink.usage({
-        agent: 'claude-code',
-        sessionId,
-        // join makes one flat string; a template literal makes a rope of three that the ledger keeps.
-        key: keyed ? [id, requestId].join(':') : '',
-        timestamp,
-        model: model || 'unknown',
-        inputTokens: input,
-        outputTokens: output,
-        cacheWrite5mTokens: cacheWrite - oneHour,
-        cacheWrite1hTokens: oneHour,
-        cacheReadTokens: cacheRead,
-        reasoningOutputTokens: 0,
-        speed,
-      });
-      this.lastId = keyed ? id : '';
-      this.lastRequestId = keyed ? requestId : '';
-      this.lastTotal = total;
-    }
+    this.sink.usage({
+      agent: 'claude-code',
+      sessionId,
+      // join makes one flat string; a template literal makes a rope of three that the ledger keeps.
+      key: id && requestId ? [id, requestId].join(':') : '',
+      timestamp,
+      model: model || 'unknown',
+      inputTokens: input,
+      outputTokens: output,
+      cacheWrite5mTokens: cacheWrite - oneHour,
+      cacheWrite1hTokens: oneHour,
+      cacheReadTokens: cacheRead,
+      reasoningOutputTokens: 0,
+      speed,
+    });
     if (this.options.activity) {
       this.sink.activity?.({ kind: 'context', agent: 'claude-code', sessionId, timestamp, contextTokens: input + cacheWrite + cacheRead + output });
     }
@@ -333,10 +317,10 @@ class ClaudeParser implements FileParser {
 }
 
 /**
- * The line with its first `"content":[…]` array (opening at `open`, -1: none) emptied. Usage, ids and timestamps never live in
- * message content, which is most of an assistant line's bytes (text, thinking, tool input); not
- * decoding it makes a cold scan several times faster. Falls back to the whole line when the
- * array does not close (the JSON is broken anyway and will be reported).
+ * The line with its first `"content":[…]` array (opening at `open`, -1: none) emptied. Usage, ids
+ * and timestamps never live in message content, which is most of an assistant line's bytes (text,
+ * thinking, tool input); not decoding it makes a cold scan several times faster. Falls back to
+ * the whole line when the array does not close (the JSON is broken anyway and will be reported).
  */
 function withoutContent(buf: Buffer, start: number, end: number, open: number): string {
   if (open < 0) return buf.toString('utf8', start, end);

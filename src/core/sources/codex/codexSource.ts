@@ -191,7 +191,7 @@ class CodexParser implements FileParser {
         if (typeof payload.model === 'string' && payload.model) this.model = payload.model;
         return;
       case 'event_msg':
-        this.event(payload, timestamp, offset);
+        this.event(payload, timestamp, typeof record.timestamp === 'string' ? record.timestamp : '', offset);
         return;
       case 'response_item':
         if (this.options.activity && !Number.isNaN(timestamp)) this.responseItem(payload, timestamp);
@@ -213,7 +213,10 @@ class CodexParser implements FileParser {
     this.noteStart(timestamp);
     if (line[T_LAST] === undefined) return; // info: null, a rate-limit-only event
     if (line[T_MODEL]) this.model = line[T_MODEL];
-    this.account(matchedCounters(line, T_TOTAL), matchedCounters(line, T_LAST), line[T_WINDOW] === undefined ? undefined : Number(line[T_WINDOW]), timestamp, offset);
+    const total = matchedCounters(line, T_TOTAL);
+    const last = matchedCounters(line, T_LAST);
+    const window = line[T_WINDOW] === undefined ? undefined : Number(line[T_WINDOW]);
+    this.account(total, last, window, timestamp, offset, matchedStamp(line, total ? T_TOTAL : T_LAST, (total ?? last)!));
   }
 
   private session(): string {
@@ -225,10 +228,10 @@ class CodexParser implements FileParser {
     if (this.startedAt === undefined && !Number.isNaN(timestamp)) this.startedAt = timestamp;
   }
 
-  private event(payload: Record<string, unknown>, timestamp: number, offset: number): void {
+  private event(payload: Record<string, unknown>, timestamp: number, timestampText: string, offset: number): void {
     this.noteStart(timestamp);
     if (payload.type === 'token_count') {
-      this.tokenCount(payload, timestamp, offset);
+      this.tokenCount(payload, timestamp, timestampText, offset);
     } else if (!this.options.activity || Number.isNaN(timestamp)) {
       return;
     } else if (payload.type === 'user_message') {
@@ -240,18 +243,22 @@ class CodexParser implements FileParser {
     }
   }
 
-  private tokenCount(payload: Record<string, unknown>, timestamp: number, offset: number): void {
+  private tokenCount(payload: Record<string, unknown>, timestamp: number, timestampText: string, offset: number): void {
     const info = payload.info as Record<string, unknown> | null | undefined;
     if (typeof info !== 'object' || info === null) return; // rate-limit-only event
     if (typeof info.model === 'string' && info.model) this.model = info.model;
-    this.account(counters(info.total_token_usage), counters(info.last_token_usage), info.model_context_window, timestamp, offset);
+    const total = counters(info.total_token_usage);
+    const last = counters(info.last_token_usage);
+    const stamp = total ?? last;
+    this.account(total, last, info.model_context_window, timestamp, offset, stamp && eventStamp(timestampText, total ? 'T' : 'L', stamp));
   }
 
   /**
    * Records what a token_count event adds: the difference of its running total from the last one,
-   * or its own usage when the total is missing or fell. `window` is its model_context_window.
+   * or its own usage when the total is missing or fell. `window` is its model_context_window;
+   * `stamp` is the event's identity (eventStamp), undefined when it has no counters.
    */
-  private account(total: Counters | undefined, last: Counters | undefined, window: unknown, timestamp: number, offset: number): void {
+  private account(total: Counters | undefined, last: Counters | undefined, window: unknown, timestamp: number, offset: number, stamp: string | undefined): void {
     let delta: Counters | undefined;
     if (total && this.previous && covers(total, this.previous)) {
       delta = minus(total, this.previous);
@@ -274,12 +281,11 @@ class CodexParser implements FileParser {
       return;
     }
     const cached = Math.min(delta.cached, delta.input);
-    const stamp = total ?? last!;
     this.sink.usage({
       agent: 'codex',
       sessionId: this.session(),
       // A forked rollout replays its parent's events verbatim: the same instant and totals.
-      key: [timestamp, total ? 'T' : 'L', stamp.input, stamp.cached, stamp.output, stamp.reasoning, stamp.total].join('|'),
+      key: stamp!,
       timestamp,
       model: this.model ?? 'unknown',
       inputTokens: delta.input - cached,
@@ -363,6 +369,30 @@ function matchedCounters(line: RegExpExecArray, at: number): Counters | undefine
   const input = Number(line[at]);
   const output = Number(line[at + 2]);
   return { input, cached: Number(line[at + 1]), output, reasoning: Number(line[at + 3]), total: Number(line[at + 4]) || input + output };
+}
+
+/**
+ * A token_count event's identity, its dedup key: when it happened (as written) and the counters it
+ * reports, its running total's (T) or, without one, its own (L). A forked rollout replays its
+ * parent's events verbatim, so a replayed event has the same stamp as the original.
+ */
+function eventStamp(timestamp: string, kind: 'T' | 'L', c: Counters): string {
+  return [timestamp, kind, c.input, c.cached, c.output, c.reasoning, c.total].join('|');
+}
+
+/**
+ * eventStamp of a matched event, from the match's digits rather than the numbers read from them:
+ * the same text (a COUNT has no leading zero, sign or exponent), without converting five numbers
+ * back to strings per event, which cost a cold Codex scan more than matching the line. Counts of
+ * over 15 digits are converted, as String() would spell them.
+ */
+function matchedStamp(line: RegExpExecArray, at: number, c: Counters): string {
+  const total = Number(line[at + 4]) === 0 ? c.total : digits(line[at + 4]);
+  return [line[T_TIMESTAMP], at === T_TOTAL ? 'T' : 'L', digits(line[at]), digits(line[at + 1]), digits(line[at + 2]), digits(line[at + 3]), total].join('|');
+}
+
+function digits(count: string): string | number {
+  return count.length > 15 ? Number(count) : count;
 }
 
 function covers(a: Counters, b: Counters): boolean {

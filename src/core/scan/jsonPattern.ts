@@ -18,3 +18,19 @@ export const SCALAR = `(?:${JSON_STRING}|-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE
 export function objectOf(value: string): string {
   return `\\{(?:${JSON_STRING}:${value}(?:,${JSON_STRING}:${value})*)?\\}`;
 }
+
+/**
+ * A string of a fast-path match kept beyond its line (a session id, a folder, a model, a speed),
+ * the same string as the last one kept when equal. V8 makes a capture of 13 characters or more a
+ * slice of the matched text, which keeps that whole line (about a kilobyte) alive as long as the
+ * capture is: a file's session and folder, or a record's model, would hold a line each. A new
+ * value is copied (UTF-16 both ways: exact for any string), once per change.
+ */
+export class KeptString {
+  private last = '';
+
+  of(value: string): string {
+    if (value !== this.last) this.last = value.length < 13 ? value : Buffer.from(value, 'utf16le').toString('utf16le');
+    return this.last;
+  }
+}

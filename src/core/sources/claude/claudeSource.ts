@@ -1,5 +1,5 @@
 import path = require('node:path');
-import { ANY_PLAIN_STRING, COUNT, PLAIN_STRING } from '../../scan/jsonPattern';
+import { ANY_PLAIN_STRING, COUNT, KeptString, PLAIN_STRING } from '../../scan/jsonPattern';
 import { bytesAt, containerEnd, isPlainString, leadingMember } from '../../scan/jsonSkip';
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
@@ -64,8 +64,11 @@ class ClaudeParser implements FileParser {
   private readonly toolNames = new Map<string, string>();
   private readonly fallbackSessionId: string;
   private announced = false;
-  /** The last model name seen, so consecutive records share one string. */
-  private lastModel = '';
+  /** Models, speeds, session ids and folders as kept: consecutive records share one string each. */
+  private readonly models = new KeptString();
+  private readonly speeds = new KeptString();
+  private readonly sessionIds = new KeptString();
+  private readonly folders = new KeptString();
   /** Where the next `[` lies in the buffer being parsed, for lines before it (contentOpen). */
   private nextBracket = -1;
 
@@ -173,7 +176,7 @@ class ClaudeParser implements FileParser {
   private assistant(record: Record<string, unknown>, sessionId: string, timestamp: number, offset: number): void {
     const message = record.message as Record<string, unknown> | undefined;
     if (typeof message !== 'object' || message === null) return;
-    const model = typeof message.model === 'string' ? this.shared(message.model) : '';
+    const model = typeof message.model === 'string' ? this.models.of(message.model) : '';
     // `<synthetic>` marks API-error and interruption notices: nothing was billed.
     if (model === '<synthetic>' || record.isApiErrorMessage === true) return;
     const usage = message.usage as Record<string, unknown> | undefined;
@@ -207,7 +210,7 @@ class ClaudeParser implements FileParser {
    */
   private usageLine(line: RegExpExecArray, offset: number): void {
     const sessionId = this.lineSession(line[L_SESSION], line[L_CWD]);
-    const model = this.shared(line[L_MODEL]);
+    const model = this.models.of(line[L_MODEL]);
     if (model === '<synthetic>') return;
     this.emitUsage(
       sessionId,
@@ -218,14 +221,14 @@ class ClaudeParser implements FileParser {
       line[L_REQUEST],
       [Number(line[L_INPUT]), Number(line[L_OUTPUT]), Number(line[L_CACHE_WRITE]), Number(line[L_CACHE_READ])],
       Number(line[L_ONE_HOUR]),
-      line[L_SPEED],
+      line[L_SPEED] === undefined ? undefined : this.speeds.of(line[L_SPEED]),
     );
   }
 
   /** Notes a line's session id and working folder; returns the session its records belong to. */
   private lineSession(lineSessionId: string | undefined, cwd: string | undefined): string {
-    if (lineSessionId !== undefined && this.sessionId === undefined) this.sessionId = lineSessionId;
-    if (cwd !== undefined) this.cwd = cwd;
+    if (lineSessionId !== undefined && this.sessionId === undefined) this.sessionId = this.sessionIds.of(lineSessionId);
+    if (cwd !== undefined) this.cwd = this.folders.of(cwd);
     // The file's own session id object when the line repeats it: records share one string, not one each.
     return lineSessionId !== undefined ? (lineSessionId === this.sessionId ? this.sessionId : lineSessionId) : (this.sessionId ?? this.fallbackSessionId);
   }
@@ -298,12 +301,6 @@ class ClaudeParser implements FileParser {
       }
     }
     if (human && record.isMeta !== true && !record.isCompactSummary) this.sink.activity?.({ kind: 'userTurn', agent: 'claude-code', sessionId, timestamp });
-  }
-
-  /** `name`, or the equal string the previous record used (the ledger keeps one per record otherwise). */
-  private shared(name: string): string {
-    if (name !== this.lastModel) this.lastModel = name;
-    return this.lastModel;
   }
 
   private rememberTool(callId: string, name: string): void {

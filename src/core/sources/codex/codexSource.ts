@@ -1,5 +1,5 @@
 import path = require('node:path');
-import { COUNT, objectOf, PLAIN_STRING, SCALAR } from '../../scan/jsonPattern';
+import { COUNT, KeptString, objectOf, PLAIN_STRING, SCALAR } from '../../scan/jsonPattern';
 import { bytesAt } from '../../scan/jsonSkip';
 import { scanJsonLines } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
@@ -124,6 +124,8 @@ class CodexParser implements FileParser {
   private readonly fallbackSessionId: string;
   private readonly toolNames = new Map<string, string>();
   private readonly failedCalls = new Set<string>();
+  /** Models as kept: consecutive records share one string. */
+  private readonly models = new KeptString();
 
   constructor(
     private readonly file: string,
@@ -212,7 +214,7 @@ class CodexParser implements FileParser {
     const timestamp = Date.parse(line[T_TIMESTAMP]);
     this.noteStart(timestamp);
     if (line[T_LAST] === undefined) return; // info: null, a rate-limit-only event
-    if (line[T_MODEL]) this.model = line[T_MODEL];
+    if (line[T_MODEL]) this.model = this.models.of(line[T_MODEL]);
     const total = matchedCounters(line, T_TOTAL);
     const last = matchedCounters(line, T_LAST);
     const window = line[T_WINDOW] === undefined ? undefined : Number(line[T_WINDOW]);

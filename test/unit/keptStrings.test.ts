@@ -51,12 +51,12 @@ async function occurrences() {
   /./.exec('.');
   const after = await occurrences();
   // Read after the snapshot, so the records and states were alive during it.
-  process.stdout.write(JSON.stringify({ before, after, records: records.length, model: records[records.length - 1].model, state: states[states.length - 1] }));
+  process.stdout.write(JSON.stringify({ before, after, records: records.length, model: records[records.length - 1].model, session: records[records.length - 1].sessionId, state: states[states.length - 1] }));
 })();
 `;
 
 /** What CHILD reports of reading `files` (each written under its name) with the source exported as `exportName`. */
-function readInChild(modulePath: string, exportName: string, marker: string, files: Array<[string, Buffer]>): { before: number; after: number; records: number; model: string; state: unknown } {
+function readInChild(modulePath: string, exportName: string, marker: string, files: Array<[string, Buffer]>): { before: number; after: number; records: number; model: string; session: string; state: unknown } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-meter-kept-'));
   try {
     const paths = files.map(([name, buf]) => {
@@ -70,7 +70,10 @@ function readInChild(modulePath: string, exportName: string, marker: string, fil
   }
 }
 
-/** Claude Code 2.0 assistant lines whose first member carries `marker`: `files` files of `lines` lines. */
+/**
+ * Claude Code 2.0 assistant lines whose first member carries `marker`: `files` files of `lines`
+ * lines, each file's first line of one session and the others of another.
+ */
 function claudeFiles(marker: string, files: number, lines: number): Buffer[] {
   return Array.from({ length: files }, (_, f) => {
     let text = '';
@@ -80,7 +83,8 @@ function claudeFiles(marker: string, files: number, lines: number): Buffer[] {
         isSidechain: false,
         userType: 'external',
         cwd: `/home/dev/a-project-folder-${f}`,
-        sessionId: `11111111-2222-3333-4444-${String(f).padStart(12, '0')}`,
+        // A file's lines may name another session than its first (records follow the line).
+        sessionId: `11111111-2222-3333-4444-${String(i === 0 ? f : f + 1000).padStart(12, '0')}`,
         version: '2.0.55',
         gitBranch: 'main',
         message: {
@@ -130,6 +134,7 @@ describe('strings kept from fast-path matches', () => {
     const files = claudeFiles(marker, 40, 5).map((buf, f): [string, Buffer] => [`${f}.jsonl`, buf]);
     const read = readInChild('../../src/core/sources/claude/claudeSource', 'claudeSource', marker, files);
     assert.equal(read.records, 200);
+    assert.equal(read.session, '11111111-2222-3333-4444-000000001039');
     assert.equal(read.model, 'claude-sonnet-4-5-20250929');
     assert.deepEqual(read.state, { sessionId: '11111111-2222-3333-4444-000000000039', cwd: '/home/dev/a-project-folder-39' });
     // Only the marker itself (the child's arguments) holds it, before and after.

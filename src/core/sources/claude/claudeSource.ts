@@ -230,7 +230,8 @@ class ClaudeParser implements FileParser {
     if (lineSessionId !== undefined && this.sessionId === undefined) this.sessionId = this.sessionIds.of(lineSessionId);
     if (cwd !== undefined) this.cwd = this.folders.of(cwd);
     // The file's own session id object when the line repeats it: records share one string, not one each.
-    return lineSessionId !== undefined ? (lineSessionId === this.sessionId ? this.sessionId : lineSessionId) : (this.sessionId ?? this.fallbackSessionId);
+    if (lineSessionId === undefined) return this.sessionId ?? this.fallbackSessionId;
+    return lineSessionId === this.sessionId ? this.sessionId : this.sessionIds.of(lineSessionId);
   }
 
   /**

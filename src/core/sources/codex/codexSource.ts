@@ -124,7 +124,7 @@ class CodexParser implements FileParser {
   private readonly fallbackSessionId: string;
   private readonly toolNames = new Map<string, string>();
   private readonly failedCalls = new Set<string>();
-  /** Models as kept: consecutive records share one string. */
+  /** Models as kept, from whichever line named them: consecutive records share one string. */
   private readonly models = new KeptString();
 
   constructor(
@@ -190,7 +190,7 @@ class CodexParser implements FileParser {
         }
         return;
       case 'turn_context':
-        if (typeof payload.model === 'string' && payload.model) this.model = payload.model;
+        if (typeof payload.model === 'string' && payload.model) this.model = this.models.of(payload.model);
         return;
       case 'event_msg':
         this.event(payload, timestamp, typeof record.timestamp === 'string' ? record.timestamp : '', offset);
@@ -248,7 +248,7 @@ class CodexParser implements FileParser {
   private tokenCount(payload: Record<string, unknown>, timestamp: number, timestampText: string, offset: number): void {
     const info = payload.info as Record<string, unknown> | null | undefined;
     if (typeof info !== 'object' || info === null) return; // rate-limit-only event
-    if (typeof info.model === 'string' && info.model) this.model = info.model;
+    if (typeof info.model === 'string' && info.model) this.model = this.models.of(info.model);
     const total = counters(info.total_token_usage);
     const last = counters(info.last_token_usage);
     const stamp = total ?? last;

@@ -95,13 +95,29 @@ describe('Claude usage lines read without JSON.parse', () => {
     assert.equal(readBothWays(line({ ...base, extra: 1 })).parsedFast, 1);
     assert.equal(readBothWays(line(base).replace('"output_tokens":56', '"output_tokens": 56')).parsedFast, 1);
   });
+
+  it('empty message content where it lies, and leave the bytes after the last whole line as they were', () => {
+    // The scanner keeps an unfinished last line (the bytes after the last newline) for its next read.
+    const whole = line(base) + line({ ...base, message: { ...base.message, id: 'msg_2' } });
+    const partial = line({ ...base, message: { ...base.message, id: 'msg_3' } }).slice(0, -30);
+    const buf = Buffer.from(whole + partial);
+    const records: UsageRecord[] = [];
+    const parser = claudeSource.createParser('/p/s.jsonl', { usage: (r) => records.push(r), skip: () => {} }, { activity: false });
+    const consumed = parser.parse(buf, buf.length, 0);
+    assert.equal(consumed, Buffer.byteLength(whole));
+    assert.deepEqual(records.map((r) => r.key), ['msg_01AbC:req_01XyZ', 'msg_2:req_01XyZ']);
+    assert.equal(buf.subarray(consumed).toString(), partial);
+    // The first line was emptied of its content where it lies (what follows, up to its newline, is left over).
+    assert.ok(buf.toString().startsWith(JSON.stringify({ ...base, message: { ...base.message, content: [] } })));
+  });
 });
 
 describe('Claude records passed over by their leading type', () => {
   /** Usage records read as the CLI reads them (usage only) and as the editor does (with activity), and the lines parsed. */
   function readBothModes(text: string): { usageOnly: UsageRecord[]; withActivity: UsageRecord[]; parsed: number } {
-    const buf = Buffer.from(text);
     const read = (activity: boolean): [UsageRecord[], number] => {
+      // A copy each: a parser may overwrite the lines it consumed (FileParser.parse).
+      const buf = Buffer.from(text);
       const records: UsageRecord[] = [];
       const parser = claudeSource.createParser('/p/s.jsonl', { usage: (r) => records.push(r), skip: () => {}, activity: () => {} }, { activity });
       const parsed = parsesWhile(() => parser.parse(buf, buf.length, 0));

@@ -12,7 +12,8 @@ export interface FileParser {
    * Parses the complete lines of `buf[0, end)`, where `buf[0]` is at file offset `base`, and
    * returns how many bytes it consumed (up to just past the last newline). A document parser
    * (mode 'document') gets the whole file at base 0 and returns `end` when it read a valid
-   * document, 0 when it did not (the file's previous records are then kept).
+   * document, 0 when it did not (the file's previous records are then kept). It may overwrite
+   * the bytes of the lines it consumed (the scanner never reads them again); the rest it leaves.
    */
   parse(buf: Buffer, end: number, base: number): number;
   /** JSON-serialisable state, persisted with the file's offset so a restart resumes exactly. */

@@ -21,8 +21,9 @@ export interface Outcome {
 
 /** What `source` reads from `text` with its fast paths and with every line parsed, and how many parses each took. */
 export function readBothWays(source: AgentSource, text: Buffer | string, file: string, activity = false): { fast: Outcome; full: Outcome; parsedFast: number; parsedFull: number } {
-  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
   const read = (fullParse: boolean): [Outcome, number] => {
+    // A copy each: a parser may overwrite the lines it consumed (FileParser.parse).
+    const buf = Buffer.from(text);
     const out: Outcome = { records: [], skips: [], activities: [] };
     const parser = source.createParser(file, { usage: (r) => out.records.push(r), skip: (s) => out.skips.push(s), activity: (a) => out.activities.push(a) }, { activity, fullParse });
     const parsed = parsesWhile(() => parser.parse(buf, buf.length, 0));

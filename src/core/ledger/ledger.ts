@@ -278,7 +278,8 @@ interface SessionEntry {
  * removing or re-reading a file lets the next best copy take over.
  */
 export class Ledger {
-  private readonly candidates = new Map<string, StoredRecord[]>();
+  /** Each key's copies: the one copy most keys have, or all of them, the counted one first. */
+  private readonly candidates = new Map<string, StoredRecord | StoredRecord[]>();
   private readonly byFile = new Map<number, StoredRecord[]>();
   /** agent → sessionId → entry (nested, so the hot path never builds a key string). */
   private readonly sessions = new Map<AgentId, Map<string, SessionEntry>>();
@@ -324,7 +325,9 @@ export class Ledger {
       if (owners.includes(fileId) && this.packedCopyHolds(fileId, record, hash)) return;
       for (const owner of owners) this.unpack(owner);
     }
-    const rivals = record.key ? this.candidates.get(record.key) : undefined;
+    const held = record.key ? this.candidates.get(record.key) : undefined;
+    // A key's only copy is held as itself (no array per request); a second copy makes them a list.
+    const rivals = held === undefined || Array.isArray(held) ? held : [held];
     let sameFile = -1;
     if (rivals) {
       for (let i = 0; i < rivals.length && sameFile < 0; i++) if (rivals[i].fileId === fileId) sameFile = i;
@@ -340,11 +343,13 @@ export class Ledger {
       return;
     }
     if (!rivals) {
-      this.candidates.set(record.key, [stored]);
+      this.candidates.set(record.key, stored);
       stored.slot = fileRecords.push(stored) - 1;
       this.attach(stored);
       return;
     }
+    // A single copy replaced by a larger one from its own file stays single.
+    if (rivals !== held) this.candidates.set(record.key, sameFile >= 0 ? stored : rivals);
     const winner = rivals[0];
     if (sameFile >= 0) {
       // A later streamed copy in the same file, larger: it replaces the one kept.
@@ -423,6 +428,14 @@ export class Ledger {
       }
       const rivals = this.candidates.get(record.key);
       if (!rivals) continue;
+      if (!Array.isArray(rivals)) {
+        // Its key's only copy.
+        if (rivals === record) {
+          this.detach(record);
+          this.candidates.delete(record.key);
+        }
+        continue;
+      }
       const winner = rivals[0];
       rivals.splice(rivals.indexOf(record), 1);
       if (record === winner) this.detach(record);

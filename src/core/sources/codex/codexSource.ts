@@ -1,7 +1,7 @@
 import path = require('node:path');
 import { COUNT, KeptString, objectOf, PLAIN_STRING, SCALAR } from '../../scan/jsonPattern';
 import { bytesAt } from '../../scan/jsonSkip';
-import { scanJsonLines } from '../../scan/lines';
+import { scanJsonLines, utf8Text } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -159,7 +159,7 @@ class CodexParser implements FileParser {
         if (matches === 0) return undefined;
         // A function call's output can be megabytes; only parse it when it may report a failure.
         if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, lineEnd)) return undefined;
-        const text = buf.toString('utf8', start, lineEnd);
+        const text = utf8Text(buf, start, lineEnd);
         const line = matches === M_TOKEN_COUNT && !this.options.fullParse ? TOKEN_COUNT_LINE.exec(text) : null;
         if (!line) return text;
         this.tokenCountLine(line, base + start);

@@ -102,7 +102,7 @@ class ClaudeParser implements FileParser {
       WITH_ACTIVITY,
       (start, lineEnd, matches) => {
         const worthParsing = matches & (M_USAGE | M_COMPACT) || matches & M_ERROR || (matches & M_USER && !(matches & M_TOOL_RESULT));
-        return worthParsing ? buf.toString('utf8', start, lineEnd) : undefined;
+        return worthParsing ? utf8Text(buf, start, lineEnd) : undefined;
       },
       handle,
       skip,

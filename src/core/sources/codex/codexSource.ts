@@ -442,7 +442,7 @@ function failureCode(text: string): number | undefined {
 }
 
 function mayBeFailure(buf: Buffer, start: number, end: number): boolean {
-  const head = buf.toString('utf8', start, Math.min(end, start + 4096));
+  const head = utf8Text(buf, start, Math.min(end, start + 4096));
   return /exit(ed with |_| )code/i.test(head);
 }
 

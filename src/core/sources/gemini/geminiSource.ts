@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { scanJsonLines } from '../../scan/lines';
+import { scanJsonLines, utf8Text } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { isRecord, tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -263,7 +263,7 @@ class GeminiLogParser implements FileParser {
       end,
       base,
       this.options.activity ? WITH_ACTIVITY : USAGE_ONLY,
-      (start, lineEnd, matches) => (matches === 0 ? undefined : buf.toString('utf8', start, lineEnd)),
+      (start, lineEnd, matches) => (matches === 0 ? undefined : utf8Text(buf, start, lineEnd)),
       (r, offset) => {
         // `$rewindTo` hides messages from the conversation, but their calls were billed: ignored.
         // `$set.messages` restates existing messages (masking); their usage lines came first.

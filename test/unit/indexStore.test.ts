@@ -1,8 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { Ledger } from '../../src/core/ledger/ledger';
 import { createPricer } from '../../src/core/pricing/pricer';
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
 import zlib = require('node:zlib');
-import { decodeIndex, encodeIndex, IndexError, recordNamesHold, recordNamesHoldSlowly } from '../../src/core/scan/indexStore';
+import { crc32Slowly, decodeIndex, encodeIndex, IndexError, loadIndex, recordNamesHold, recordNamesHoldSlowly, saveIndex } from '../../src/core/scan/indexStore';
+import { writeFileAtomic } from '../../src/core/util/atomicWrite';
 import { PACKED_FIELDS } from '../../src/core/ledger/ledger';
 import type { FileState } from '../../src/core/scan/scanner';
 import { meterView } from '../../src/core/meter/meterView';
@@ -208,5 +212,70 @@ describe("the index's check of record names", () => {
     assert.equal(fast(records([[0, 4, -1, -1]]), 4), false);
     assert.equal(fast(records([[0, 1, -2, -1]]), 4), false);
     assert.equal(fast(records([[0, 1, -1, 4]]), 4), false);
+  });
+});
+
+describe('saving the index', () => {
+  function ledgerWith(files: number, perFile: number): { ledger: Ledger; states: FileState[] } {
+    const ledger = new Ledger(createPricer());
+    const states: FileState[] = [];
+    for (let f = 1; f <= files; f++) {
+      states.push({ id: f, path: `/logs/${f}.jsonl`, agent: 'claude-code', size: 10, mtimeMs: 1, ino: f, offset: 10, parserState: { sessionId: `s${f}` }, skips: {} });
+      for (let i = 0; i < perFile; i++) {
+        ledger.add(
+          { agent: 'claude-code', sessionId: `s${f}`, key: `msg_${f}_${i}:req_${i}`, timestamp: Date.UTC(2026, 10, 1, 0, i), model: 'claude-sonnet-4-5-20250929', inputTokens: 10 + i, outputTokens: 5, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, cacheReadTokens: 100, reasoningOutputTokens: 0 },
+          f,
+        );
+      }
+    }
+    return { ledger, states };
+  }
+
+  it('writes the same bytes as encodeIndex, piece by piece, in more pieces than one writev call takes', () => {
+    // 1,100 files with keys: more pieces than IOV_MAX (1024), so the write takes several calls.
+    const { ledger, states } = ledgerWith(1100, 2);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'am-index-'));
+    try {
+      const file = path.join(dir, 'index.bin');
+      saveIndex(file, states, ledger);
+      const saved = fs.readFileSync(file);
+      const encoded = encodeIndex(states, ledger);
+      // The same bytes after the header (the header holds the time of the save).
+      const body = (at: Buffer) => at.subarray((16 + at.readUInt32LE(8) + 7) & ~7);
+      assert.equal(saved.length, encoded.length);
+      assert.ok(body(saved).equals(body(encoded)));
+      assert.equal(saved.readUInt32LE(12), zlib.crc32(saved.subarray(16)) >>> 0, 'checksum over all the pieces');
+      assert.deepEqual(fs.readdirSync(dir), ['index.bin'], 'no temporary file left');
+      const restored = new Ledger(createPricer());
+      assert.equal(loadIndex(file, restored)?.length, 1100);
+      assert.deepEqual(restored.summaries(), ledger.summaries());
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("computes the checksum piece by piece as zlib does over the whole, with or without zlib's", () => {
+    const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) & 0xff));
+    const whole = zlib.crc32(bytes) >>> 0;
+    for (const cut of [0, 1, 17, 4096, 5000]) {
+      assert.equal(crc32Slowly(bytes.subarray(cut), crc32Slowly(bytes.subarray(0, cut), 0)), whole, `cut at ${cut}`);
+    }
+  });
+});
+
+describe('atomic writes of pieces', () => {
+  it('writes every piece in order, empty ones and strings too', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'am-atomic-'));
+    try {
+      const file = path.join(dir, 'out.bin');
+      const pieces = Array.from({ length: 2500 }, (_, i) => Buffer.from(i % 3 === 0 ? '' : `${i},`));
+      writeFileAtomic(file, pieces);
+      assert.equal(fs.readFileSync(file, 'utf8'), pieces.map((p) => p.toString()).join(''));
+      writeFileAtomic(file, 'é text');
+      assert.equal(fs.readFileSync(file, 'utf8'), 'é text');
+      assert.deepEqual(fs.readdirSync(dir), ['out.bin']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

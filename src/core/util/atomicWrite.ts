@@ -25,15 +25,20 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | readon
   }
 }
 
-/** Writes the pieces in order (one writev call when the system takes them all, as it does for a file). */
+/**
+ * Writes the pieces in order: one writev call when the system takes them all, as it does for a
+ * file; what a call leaves unwritten (a short write, or more pieces than IOV_MAX) goes in the next.
+ */
 function writeAll(fd: number, pieces: readonly Uint8Array[]): void {
   let rest = pieces.filter((p) => p.byteLength > 0);
   while (rest.length > 0) {
-    // writev takes at most IOV_MAX (1024 on Linux) pieces.
-    let written = fs.writevSync(fd, rest.slice(0, 1024) as NodeJS.ArrayBufferView[]);
-    let i = 0;
-    while (i < rest.length && written >= rest[i].byteLength) written -= rest[i++].byteLength;
-    rest = rest.slice(i);
-    if (written > 0) rest[0] = rest[0].subarray(written);
+    // Linux takes at most 1024 pieces per call.
+    const written = fs.writevSync(fd, rest.slice(0, 1024));
+    if (written <= 0) throw new Error('a write made no progress');
+    let left = written;
+    let done = 0;
+    while (done < rest.length && left >= rest[done].byteLength) left -= rest[done++].byteLength;
+    rest = rest.slice(done);
+    if (left > 0) rest[0] = rest[0].subarray(left);
   }
 }

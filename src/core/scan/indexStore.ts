@@ -56,8 +56,8 @@ export function encodeIndex(files: readonly FileState[], ledger: Ledger): Buffer
 
 /**
  * The same bytes as encodeIndex, as the pieces they are made of (the preamble with the header, each
- * section, each file's keys), for a save to write as they are: assembling them first into one
- * buffer cost a copy of megabytes into fresh memory, a sixth of a cold run's save.
+ * section, each file's keys), for a save to write as they are instead of copying megabytes into
+ * one buffer first (about 1 ms of a cold run's ~30 ms save here).
  */
 export function encodeIndexChunks(files: readonly FileState[], ledger: Ledger): Uint8Array[] {
   const blocks = files.map((f) => ledger.packedBlock(f.id));

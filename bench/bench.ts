@@ -152,18 +152,21 @@ async function measureTogether(specs: Spec[], rounds = reps): Promise<Measured[]
       samples[k].push(await specs[k].fn());
     }
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return specs.map(({ name, mb }, k) => {
     const s = samples[k];
     console.error(`  ${name}: ${s.map((x) => x.ms.toFixed(0)).join(' / ')} ms`);
-    return { row: { name, ms: med(s.map((x) => x.ms)), cpuMs: med(s.map((x) => x.cpuMs)), rssMB: med(s.map((x) => x.rssMB)), mb }, last: s[s.length - 1], ms: s.map((x) => x.ms) };
+    return { row: { name, ms: median(s.map((x) => x.ms)), cpuMs: median(s.map((x) => x.cpuMs)), rssMB: median(s.map((x) => x.rssMB)), mb }, last: s[s.length - 1], ms: s.map((x) => x.ms) };
   });
+}
+
+/** The middle value (the upper one of an even count). */
+function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
 
 /** The median of a / b over rounds (a[i] and b[i] measured in the same round). */
 function pairedRatio(a: readonly number[], b: readonly number[]): number {
-  const ratios = a.map((x, i) => x / b[i]).sort((x, y) => x - y);
-  return ratios[Math.floor(ratios.length / 2)];
+  return median(a.map((x, i) => x / b[i]));
 }
 
 async function measure(name: string, mb: number, fn: () => Promise<Sample>, before?: () => void): Promise<Measured> {

@@ -402,10 +402,15 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
     const m = partNumbers[at + 1];
     if (!(s >= 0 && s < names && m >= 0 && m < names)) throw new IndexError('index refers to a missing name');
   }
+  const costsValid = header.pricing === ledger.pricing;
   const files: FileState[] = new Array<FileState>(fileCount);
+  const restored: Array<{ fileId: number; block: PackedRecords; parts: PackedParts }> = new Array(fileCount);
+  let recordAt = 0;
+  let partAt = 0;
+  let keyAt = keysStart;
   for (let i = 0, at = 0; i < fileCount; i++, at += FILE_FIELDS) {
     const fileSkips = skips[i];
-    files[i] = {
+    const f: FileState = {
       id: fileNumbers[at],
       path: paths[i],
       agent: agents[fileNumbers[at + 1]] as AgentId,
@@ -416,23 +421,16 @@ export function decodeIndex(data: Buffer, ledger: Ledger, onFiles?: (files: File
       parserState: states[i] ?? undefined,
       skips: typeof fileSkips === 'object' && fileSkips !== null ? fileSkips : {},
     };
-  }
-  onFiles?.(files);
-  const costsValid = header.pricing === ledger.pricing;
-  const restored: Array<{ fileId: number; block: PackedRecords; parts: PackedParts }> = [];
-  let at = 0;
-  let partAt = 0;
-  let keyAt = keysStart;
-  for (let i = 0; i < fileCount; i++) {
-    const f = files[i];
-    const records = fileNumbers[i * FILE_FIELDS + 6];
-    const partCount = fileNumbers[i * FILE_FIELDS + 8];
-    const keys = { blob: body, start: keyAt, end: keyAt + fileNumbers[i * FILE_FIELDS + 7] };
-    restored.push({ fileId: f.id, block: { agent: f.agent, numbers, start: at, count: records, strings, keys, costsValid }, parts: { numbers: partNumbers, start: partAt, count: partCount } });
-    at += records * FIELDS;
+    files[i] = f;
+    const records = fileNumbers[at + 6];
+    const partCount = fileNumbers[at + 8];
+    const keys = { blob: body, start: keyAt, end: keyAt + fileNumbers[at + 7] };
+    restored[i] = { fileId: f.id, block: { agent: f.agent, numbers, start: recordAt, count: records, strings, keys, costsValid }, parts: { numbers: partNumbers, start: partAt, count: partCount } };
+    recordAt += records * FIELDS;
     partAt += partCount * PART_FIELDS;
     keyAt = keys.end;
   }
+  onFiles?.(files);
   ledger.restore(restored, { entries, fileBits });
   return files;
 }

@@ -1,7 +1,7 @@
 import path = require('node:path');
 import { ANY_PLAIN_STRING, COUNT, KeptString, PLAIN_STRING } from '../../scan/jsonPattern';
 import { bytesAt, containerEnd, isPlainString, leadingMember } from '../../scan/jsonSkip';
-import { scanJsonLines, utf8Text } from '../../scan/lines';
+import { scanJsonLines, utf8Text, type JsonLineReader } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { resultText, tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -57,7 +57,7 @@ const ASSISTANT = Buffer.from('assistant');
 /** How many tool names to remember for naming errors; a turn rarely has more than a few dozen. */
 const TOOL_NAME_MEMORY = 512;
 
-class ClaudeParser implements FileParser {
+class ClaudeParser implements FileParser, JsonLineReader {
   private sessionId: string | undefined;
   private cwd: string | undefined;
   /** tool_use id → tool name, for naming errors; only while activity is on. */
@@ -89,24 +89,22 @@ class ClaudeParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number, base: number): number {
-    const skip = (reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number) => this.sink.skip({ reason, file: this.file, offset });
-    const handle = (record: Record<string, unknown>, offset: number) => this.handle(record, offset);
-    if (!this.options.activity) {
-      this.nextBracket = -1;
-      return scanJsonLines(buf, end, base, NO_PATTERNS, (start, lineEnd) => this.usageOnly(buf, start, lineEnd, base), handle, skip);
-    }
-    return scanJsonLines(
-      buf,
-      end,
-      base,
-      WITH_ACTIVITY,
-      (start, lineEnd, matches) => {
-        const worthParsing = matches & (M_USAGE | M_COMPACT) || matches & M_ERROR || (matches & M_USER && !(matches & M_TOOL_RESULT));
-        return worthParsing ? utf8Text(buf, start, lineEnd) : undefined;
-      },
-      handle,
-      skip,
-    );
+    this.nextBracket = -1;
+    return scanJsonLines(buf, end, base, this.options.activity ? WITH_ACTIVITY : NO_PATTERNS, this);
+  }
+
+  selectLine(buf: Buffer, start: number, end: number, matches: number, base: number): string | undefined {
+    if (!this.options.activity) return this.usageOnly(buf, start, end, base);
+    const worthParsing = matches & (M_USAGE | M_COMPACT) || matches & M_ERROR || (matches & M_USER && !(matches & M_TOOL_RESULT));
+    return worthParsing ? utf8Text(buf, start, end) : undefined;
+  }
+
+  readRecord(record: Record<string, unknown>, offset: number): void {
+    this.handle(record, offset);
+  }
+
+  skipLine(reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number): void {
+    this.sink.skip({ reason, file: this.file, offset });
   }
 
   /**

@@ -1,7 +1,7 @@
 import path = require('node:path');
 import { COUNT, KeptString, objectOf, PLAIN_STRING, SCALAR } from '../../scan/jsonPattern';
 import { bytesAt } from '../../scan/jsonSkip';
-import { scanJsonLines, utf8Text } from '../../scan/lines';
+import { scanJsonLines, utf8Text, type JsonLineReader } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -115,7 +115,7 @@ function isQuoted(buf: Buffer, open: number, close: number, pattern: Buffer): bo
   return bytesAt(buf, close - n, pattern);
 }
 
-class CodexParser implements FileParser {
+class CodexParser implements FileParser, JsonLineReader {
   private sessionId: string | undefined;
   private startedAt: number | undefined;
   private cwd: string | undefined;
@@ -148,26 +148,27 @@ class CodexParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number, base: number): number {
-    const patterns = this.options.activity ? WITH_ACTIVITY : USAGE_ONLY;
-    return scanJsonLines(
-      buf,
-      end,
-      base,
-      NO_PATTERNS,
-      (start, lineEnd) => {
-        const matches = lineMatches(buf, start, lineEnd, patterns);
-        if (matches === 0) return undefined;
-        // A function call's output can be megabytes; only parse it when it may report a failure.
-        if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, lineEnd)) return undefined;
-        const text = utf8Text(buf, start, lineEnd);
-        const line = matches === M_TOKEN_COUNT && !this.options.fullParse ? TOKEN_COUNT_LINE.exec(text) : null;
-        if (!line) return text;
-        this.tokenCountLine(line, base + start);
-        return undefined;
-      },
-      (record, offset) => this.handle(record, offset),
-      (reason, offset) => this.sink.skip({ reason, file: this.file, offset }),
-    );
+    return scanJsonLines(buf, end, base, NO_PATTERNS, this);
+  }
+
+  selectLine(buf: Buffer, start: number, end: number, _matches: number, base: number): string | undefined {
+    const matches = lineMatches(buf, start, end, this.options.activity ? WITH_ACTIVITY : USAGE_ONLY);
+    if (matches === 0) return undefined;
+    // A function call's output can be megabytes; only parse it when it may report a failure.
+    if (matches === M_CALL_OUTPUT && !mayBeFailure(buf, start, end)) return undefined;
+    const text = utf8Text(buf, start, end);
+    const line = matches === M_TOKEN_COUNT && !this.options.fullParse ? TOKEN_COUNT_LINE.exec(text) : null;
+    if (!line) return text;
+    this.tokenCountLine(line, base + start);
+    return undefined;
+  }
+
+  readRecord(record: Record<string, unknown>, offset: number): void {
+    this.handle(record, offset);
+  }
+
+  skipLine(reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number): void {
+    this.sink.skip({ reason, file: this.file, offset });
   }
 
   private handle(record: Record<string, unknown>, offset: number): void {

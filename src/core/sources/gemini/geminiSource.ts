@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { scanJsonLines, utf8Text } from '../../scan/lines';
+import { scanJsonLines, utf8Text, type JsonLineReader } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { isRecord, tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -241,7 +241,7 @@ const P_USER = Buffer.from('"type":"user"');
 const USAGE_ONLY = [P_TOKENS, P_SESSION];
 const WITH_ACTIVITY = [P_TOKENS, P_SESSION, P_TOOL_CALLS, P_USER];
 
-class GeminiLogParser implements FileParser {
+class GeminiLogParser implements FileParser, JsonLineReader {
   private readonly messages: GeminiMessages;
 
   constructor(
@@ -258,21 +258,23 @@ class GeminiLogParser implements FileParser {
   }
 
   parse(buf: Buffer, end: number, base: number): number {
-    return scanJsonLines(
-      buf,
-      end,
-      base,
-      this.options.activity ? WITH_ACTIVITY : USAGE_ONLY,
-      (start, lineEnd, matches) => (matches === 0 ? undefined : utf8Text(buf, start, lineEnd)),
-      (r, offset) => {
-        // `$rewindTo` hides messages from the conversation, but their calls were billed: ignored.
-        // `$set.messages` restates existing messages (masking); their usage lines came first.
-        if (typeof r.id === 'string') this.messages.message(r, offset);
-        else if (typeof r.$set === 'object' && r.$set !== null) this.messages.metadata(r.$set as Record<string, unknown>);
-        else this.messages.metadata(r);
-      },
-      (reason, offset) => this.sink.skip({ reason, file: this.file, offset }),
-    );
+    return scanJsonLines(buf, end, base, this.options.activity ? WITH_ACTIVITY : USAGE_ONLY, this);
+  }
+
+  selectLine(buf: Buffer, start: number, end: number, matches: number): string | undefined {
+    return matches === 0 ? undefined : utf8Text(buf, start, end);
+  }
+
+  readRecord(r: Record<string, unknown>, offset: number): void {
+    // `$rewindTo` hides messages from the conversation, but their calls were billed: ignored.
+    // `$set.messages` restates existing messages (masking); their usage lines came first.
+    if (typeof r.id === 'string') this.messages.message(r, offset);
+    else if (typeof r.$set === 'object' && r.$set !== null) this.messages.metadata(r.$set as Record<string, unknown>);
+    else this.messages.metadata(r);
+  }
+
+  skipLine(reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number): void {
+    this.sink.skip({ reason, file: this.file, offset });
   }
 }
 

@@ -94,13 +94,15 @@ interface Period {
   readonly bands: readonly Band[] | null;
 }
 
-/** A model resolved once per (provider, model id); everything the hot path needs. */
+/**
+ * A model resolved once per (provider, model id); everything the hot path needs. Never changed
+ * after it is made (its fast-mode variant is kept beside it): V8 optimises the per-request code for
+ * the objects' shape, and a property added later would make it throw that code away.
+ */
 interface Resolved {
   readonly id: string;
   readonly periods: readonly Period[];
   readonly override: PriceOverride | undefined;
-  /** Lazily built fast-mode variant; null when fast mode is unpriced. */
-  fast?: Resolved | null;
 }
 
 /** Price of one key at total input `total`: genai-prices applies the last tier whose start is < total to the whole request. */
@@ -232,12 +234,17 @@ export function createPricer(overrides?: PriceOverrides, table: PriceTableData =
     return hit;
   }
 
+  /** Each resolved model's fast-mode variant, built on first use; null when fast mode is unpriced. */
+  const fastVariants = new Map<Resolved, Resolved | null>();
+
   function fastVariant(resolved: Resolved): Resolved | null {
-    if (resolved.fast === undefined) {
+    let variant = fastVariants.get(resolved);
+    if (variant === undefined) {
       const fast = resolved.override?.fast;
-      resolved.fast = fast ? { id: resolved.id, periods: withOverride(resolved.periods, fast), override: resolved.override } : null;
+      variant = fast ? { id: resolved.id, periods: withOverride(resolved.periods, fast), override: resolved.override } : null;
+      fastVariants.set(resolved, variant);
     }
-    return resolved.fast;
+    return variant;
   }
 
   function costAt(provider: Provider, model: string, usage: TokenUsage, at: number, speed: string | undefined): number | null {

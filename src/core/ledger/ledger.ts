@@ -316,9 +316,13 @@ export class Ledger {
     return this.pricer.fingerprint;
   }
 
-  add(record: UsageRecord, fileId: number, knownCost?: number | null): void {
+  /**
+   * Counts a record, or keeps it as a copy of its request (see the class). `knownCost` and
+   * `knownHash` (keyHash of its key) are given by a packed file being unpacked, which saved both.
+   */
+  add(record: UsageRecord, fileId: number, knownCost?: number | null, knownHash?: number): void {
     if (record.key && this.packed.size > 0) {
-      const hash = keyHash(record.key);
+      const hash = knownHash ?? keyHash(record.key);
       const owners = this.packedOwners(hash);
       // Another copy from a file whose packed copy is at least as large changes nothing (the
       // same file keeps its larger copy, ties its first): the file stays packed.
@@ -704,6 +708,7 @@ export class Ledger {
         },
         fileId,
         block.costsValid ? (Number.isNaN(cost) ? null : cost) : undefined,
+        numbers[at + 10],
       );
     }
   }

@@ -362,16 +362,18 @@ function counters(value: unknown): Counters | undefined {
   const output = tokenCount(v.output_tokens);
   const reasoning = tokenCount(v.reasoning_output_tokens);
   if (input === undefined || cached === undefined || output === undefined || reasoning === undefined) return undefined;
-  const total = tokenCount(v.total_tokens) ?? input + output;
+  return countersOf(input, cached, output, reasoning, tokenCount(v.total_tokens));
+}
+
+/** Counters from their counts; a total that is missing or 0 is taken as input + output. */
+function countersOf(input: number, cached: number, output: number, reasoning: number, total: number | undefined): Counters {
   return { input, cached, output, reasoning, total: total || input + output };
 }
 
 /** counters() of the usage whose five counts are TOKEN_COUNT_LINE's groups from `at`; undefined when absent. */
 function matchedCounters(line: RegExpExecArray, at: number): Counters | undefined {
   if (line[at] === undefined) return undefined;
-  const input = Number(line[at]);
-  const output = Number(line[at + 2]);
-  return { input, cached: Number(line[at + 1]), output, reasoning: Number(line[at + 3]), total: Number(line[at + 4]) || input + output };
+  return countersOf(Number(line[at]), Number(line[at + 1]), Number(line[at + 2]), Number(line[at + 3]), Number(line[at + 4]));
 }
 
 /**

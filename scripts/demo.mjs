@@ -77,6 +77,22 @@ const stop = async () => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+process.on('SIGHUP', stop);
+// A SIGTERM to `npm start` reaches npm's `sh -c`, which exits without passing it on: this process
+// would be left running with code-server. It stops when the process that started it is gone.
+const parent = process.ppid;
+const parentGone = () => {
+  if (process.ppid !== parent) return true; // re-parented (POSIX)
+  try {
+    process.kill(parent, 0);
+    return false;
+  } catch (e) {
+    return e.code === 'ESRCH';
+  }
+};
+setInterval(() => {
+  if (parentGone()) void stop();
+}, 1000).unref();
 step(`an agent session starts in 20 s, then ${runs} in all, one after another (Ctrl+C to stop)`);
 await new Promise((r) => setTimeout(r, 20_000));
 for (let i = 1; i <= runs && !stopping; i++) {

@@ -165,14 +165,18 @@ export function spawnBounded(
     const killGroup = (signal: NodeJS.Signals) => {
       try { if (child.pid) process.kill(-child.pid, signal); } catch { /* already gone */ }
     };
+    // This process ending (a test run stopped, `npm start` stopped mid-session) takes the CLI's group with it.
+    const onExit = () => killGroup('SIGKILL');
+    process.once('exit', onExit);
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup('SIGTERM');
       setTimeout(() => killGroup('SIGKILL'), 2000).unref();
     }, timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('error', (err) => { clearTimeout(timer); process.removeListener('exit', onExit); reject(err); });
     child.on('close', (code) => {
       clearTimeout(timer);
+      process.removeListener('exit', onExit);
       killGroup('SIGKILL'); // leftovers of a finished CLI (e.g. a backgrounded tool) must not outlive it
       resolve({ code, timedOut, stdout, stderr, durationMs: Date.now() - started });
     });

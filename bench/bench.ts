@@ -107,10 +107,6 @@ interface Spec {
 }
 
 /**
- * Runs the commands in turn, `reps` rounds (A B A B …, so that a busy spell of this shared
- * machine slows both alike), and takes each one's medians.
- */
-/**
  * About `bytes` of a file's last whole lines: taken from its end backwards while they fit, passing
  * over any line longer than `bytes` alone (a big tool output would be the whole append).
  */
@@ -142,6 +138,10 @@ function lastLines(file: string, bytes: number): Buffer {
   return Buffer.concat(lines);
 }
 
+/**
+ * Runs the commands in turn, `rounds` rounds (A B, then B A, …, so that a busy spell of this shared
+ * machine slows both alike), and takes each one's medians.
+ */
 async function measureTogether(specs: Spec[], rounds = reps): Promise<Measured[]> {
   const samples: Sample[][] = specs.map(() => []);
   for (let i = 0; i < rounds; i++) {

@@ -8,9 +8,9 @@
 import fs = require('node:fs');
 import os = require('node:os');
 import { Engine } from './core/engine';
-import { addRecord, emptyTotals, mergeTotals, sessionKey, type LedgerRecord, type SessionSummary } from './core/ledger/ledger';
+import { addRecord, emptyTotals, sessionKey, type LedgerRecord, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
-import { compactTokens, dollars, grouped } from './core/report/format';
+import { sessionsTable } from './core/report/sessionsTable';
 import { HOUR_MS, statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
 import { startOfDay } from './core/util/day';
 import type { AgentId, Skip } from './core/sources/types';
@@ -157,7 +157,7 @@ function sessionsCommand(args: Args): void {
   if (args.json) {
     writeOut(`${JSON.stringify({ sessions: sessions.map(toJson) }, null, 2)}\n`);
   } else {
-    writeOut(table(sessions, pricer.tableInfo));
+    writeOut(sessionsTable(sessions, pricer.tableInfo));
   }
 }
 
@@ -306,41 +306,6 @@ function toJson(s: SessionSummary) {
     unpricedModels: s.unpricedModels,
     estimated: s.estimated,
   };
-}
-
-function table(sessions: SessionSummary[], info: { source: string; date: string }): string {
-  if (sessions.length === 0) return 'No agent sessions found. Looked in CLAUDE_CONFIG_DIR (or ~/.claude, ~/.config/claude) and CODEX_HOME (or ~/.codex).\n';
-  const head = ['Agent', 'Session', 'Last activity', 'Models', 'Input', 'Output', 'Cache write', 'Cache read', 'Total', 'Cost'];
-  const rows = sessions.map((s) => [
-    s.agent,
-    s.sessionId.slice(0, 8),
-    new Date(s.lastActivity).toISOString().slice(0, 16).replace('T', ' '),
-    s.models.join(', '),
-    grouped(s.inputTokens),
-    grouped(s.outputTokens),
-    grouped(s.cacheCreationTokens),
-    grouped(s.cacheReadTokens),
-    `${s.estimated ? '≈' : ''}${compactTokens(s.totalTokens)}`,
-    costCell(s),
-  ]);
-  const all = emptyTotals();
-  let unpriced = false;
-  for (const s of sessions) {
-    mergeTotals(all, s);
-    if (s.unpricedModels.length) unpriced = true;
-  }
-  rows.push(['Total', `${sessions.length} sessions`, '', '', grouped(all.inputTokens), grouped(all.outputTokens), grouped(all.cacheCreationTokens), grouped(all.cacheReadTokens), compactTokens(all.totalTokens), dollars(all.costUSD) + (unpriced ? ' + unpriced' : '')]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const numeric = new Set([4, 5, 6, 7, 8, 9]);
-  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  const out = [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(0, -1).map(line), widths.map((w) => '─'.repeat(w)).join('  '), line(rows[rows.length - 1])];
-  const note = sessions.some((s) => s.estimated) ? ' ≈: estimated from logged text (the agent recorded no counts).' : '';
-  return `${out.join('\n')}\nPrices: ${info.source}, data of ${info.date}. "unpriced" models are not in the table and are not counted as $0.${note}\n`;
-}
-
-function costCell(s: SessionSummary): string {
-  if (s.unpricedModels.length === 0) return dollars(s.costUSD);
-  return s.costUSD === null ? 'unpriced' : `${dollars(s.costUSD)} + unpriced`;
 }
 
 function reportStats(stats: ReturnType<Engine['start']>, elapsedMs: number): void {

@@ -8,3 +8,8 @@ export function startOfDay(now: number, utcOffsetMinutes?: number): number {
   const shift = utcOffsetMinutes * 60_000;
   return Math.floor((now + shift) / DAY_MS) * DAY_MS - shift;
 }
+
+/** `2026-11-22 15:04`: the minute of `ms` in local time (or at a fixed UTC offset). */
+export function localMinute(ms: number, utcOffsetMinutes = -new Date(ms).getTimezoneOffset()): string {
+  return new Date(ms + utcOffsetMinutes * 60_000).toISOString().slice(0, 16).replace('T', ' ');
+}

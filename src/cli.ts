@@ -62,6 +62,8 @@ interface Args {
   command: string;
   json: boolean;
   since?: number;
+  /** --since as given (YYYY-MM-DD). */
+  sinceText?: string;
   agents?: AgentId[];
   stateDir?: string;
   cache: boolean;
@@ -89,6 +91,7 @@ function parseArgs(argv: string[]): Args {
         const date = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : undefined;
         if (!date || date.getMonth() !== Number(m![2]) - 1) throw new UsageError(`--since wants a date like 2026-01-31, not "${v}"`);
         args.since = date.getTime();
+        args.sinceText = v;
         break;
       }
       case '--agent': {
@@ -151,11 +154,13 @@ function startEngine(args: Args): { engine: Engine; pricer: ReturnType<typeof cr
 function sessionsCommand(args: Args): void {
   const started = monotonicMs();
   const { engine, pricer, stats } = startEngine(args);
-  let sessions = engine.ledger.summaries();
-  if (args.since !== undefined) sessions = sessionsSince(engine, sessions, args.since);
+  const all = engine.ledger.summaries();
+  const sessions = args.since === undefined ? all : sessionsSince(engine, all, args.since);
   if (args.verbose) reportStats(stats, monotonicMs() - started);
   if (args.json) {
     writeOut(`${JSON.stringify({ sessions: sessions.map(toJson) }, null, 2)}\n`);
+  } else if (sessions.length === 0 && all.length > 0) {
+    writeOut(`No agent usage on or after ${args.sinceText}: ${all.length} earlier session${all.length === 1 ? '' : 's'} (leave out --since to list them).\n`);
   } else {
     writeOut(sessionsTable(sessions, pricer.tableInfo));
   }

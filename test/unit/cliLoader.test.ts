@@ -46,6 +46,26 @@ describe('CLI entry point (dist/cli.js)', () => {
     assert.equal(fs.existsSync(none), false, '--no-cache writes nothing');
   });
 
+  it('without --json prints the table, and says so when --since leaves out every session', () => {
+    const session = '11111111-2222-3333-4444-555555555555';
+    fs.mkdirSync(path.join(dir, 'claude', 'projects', '-w'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'claude', 'projects', '-w', `${session}.jsonl`), claudeAssistant({ session, id: 'm1', requestId: 'r1', ts: '2026-11-01T10:00:00.000Z', usage: { input: 5, output: 7 } }));
+    const table = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [cli, 'sessions', '--no-cache', ...args], {
+        env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const all = table();
+    assert.match(all, /^claude-code +11111111 +2026-11-01 10:00 /m);
+    assert.match(all, /^Total +1 session +5 +7 /m);
+    assert.match(all, /Times in local time\./);
+    assert.equal(table('--since', '2026-11-02'), 'No agent usage on or after 2026-11-02: 1 earlier session (leave out --since to list them).\n');
+    assert.match(table('--since', '2026-11-01'), /^Total +1 session /m);
+  });
+
   it('loads zod only for --price-overrides (it costs more than a whole warm start)', () => {
     // A preload that makes any require of zod fail loudly.
     const guard = path.join(dir, 'no-zod.js');

@@ -8,7 +8,9 @@ import { compactTokens, dollars, grouped } from './format';
  * `utcOffsetMinutes` fixes one), and a total. Unpriced usage is spelled out, never counted as $0.
  */
 export function sessionsTable(sessions: readonly SessionSummary[], prices: { source: string; date: string }, utcOffsetMinutes?: number): string {
-  if (sessions.length === 0) return 'No agent sessions found. Looked in CLAUDE_CONFIG_DIR (or ~/.claude, ~/.config/claude) and CODEX_HOME (or ~/.codex).\n';
+  if (sessions.length === 0) {
+    return 'No agent sessions found. Looked where each agent writes its logs: CLAUDE_CONFIG_DIR (else ~/.claude and ~/.config/claude), CODEX_HOME (else ~/.codex), and the other agents\' folders under your home.\n';
+  }
   const ordered = [...sessions].sort((a, b) => a.lastActivity - b.lastActivity || a.sessionId.localeCompare(b.sessionId));
   const head = ['Agent', 'Session', 'Last activity', 'Models', 'Input', 'Output', 'Cache write', 'Cache read', 'Total', 'Cost'];
   const rows = ordered.map((s) => [

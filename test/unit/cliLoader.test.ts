@@ -13,14 +13,16 @@ describe('CLI entry point (dist/cli.js)', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'am-cli-loader-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const run = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [cli, 'sessions', '--json', ...args], {
+  /** `agent-meter sessions …args` over the test's folders: its stdout (it must exit 0). */
+  const sessions = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [cli, 'sessions', ...args], {
       env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
       encoding: 'utf8',
     });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };
+  const run = (...args: string[]) => sessions('--json', ...args);
 
   it('caches compiled code next to the index, gives the same output with it, and writes nothing with --no-cache', () => {
     const session = '11111111-2222-3333-4444-555555555555';
@@ -50,14 +52,7 @@ describe('CLI entry point (dist/cli.js)', () => {
     const session = '11111111-2222-3333-4444-555555555555';
     fs.mkdirSync(path.join(dir, 'claude', 'projects', '-w'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'claude', 'projects', '-w', `${session}.jsonl`), claudeAssistant({ session, id: 'm1', requestId: 'r1', ts: '2026-11-01T10:00:00.000Z', usage: { input: 5, output: 7 } }));
-    const table = (...args: string[]) => {
-      const r = spawnSync(process.execPath, [cli, 'sessions', '--no-cache', ...args], {
-        env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
-        encoding: 'utf8',
-      });
-      assert.equal(r.status, 0, r.stderr);
-      return r.stdout;
-    };
+    const table = (...args: string[]) => sessions('--no-cache', ...args);
     const all = table();
     assert.match(all, /^claude-code +11111111 +2026-11-01 10:00 /m);
     assert.match(all, /^Total +1 session +5 +7 /m);

@@ -12,6 +12,7 @@ import { addRecord, emptyTotals, sessionKey, type LedgerRecord, type SessionSumm
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { sessionsTable } from './core/report/sessionsTable';
 import { HOUR_MS, statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
+import { optionValue } from './core/util/args';
 import { startOfDay } from './core/util/day';
 import type { AgentId, Skip } from './core/sources/types';
 import type { RecordsOf } from './core/tasks/attribution';
@@ -75,8 +76,8 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const args: Args = { command: '', json: false, cache: true, verbose: false };
   const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    const v = optionValue(argv, i);
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {

@@ -11,14 +11,17 @@ import fs = require('node:fs');
 import Module from 'node:module';
 import path = require('node:path');
 import vm = require('node:vm');
+import { optionValue } from './core/util/args';
 import { defaultStateDir } from './core/util/paths';
 
 const main = path.join(__dirname, 'cli-main.js');
 
+/** Where the code cache goes, read as the CLI reads its options; none when the CLI will refuse them. */
 function stateDir(argv: readonly string[]): string | undefined {
   if (argv.includes('--no-cache')) return undefined;
   const at = argv.indexOf('--state-dir');
-  return at >= 0 && argv[at + 1] ? argv[at + 1] : defaultStateDir();
+  // `--state-dir` without a value is a usage error: no cache in a folder named after the next option.
+  return at < 0 ? defaultStateDir() : optionValue(argv, at);
 }
 
 /** Runs the bundle from a vm.Script with cached data; false when that could not be set up. */

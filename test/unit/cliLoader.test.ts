@@ -48,6 +48,14 @@ describe('CLI entry point (dist/cli.js)', () => {
     assert.equal(fs.existsSync(none), false, '--no-cache writes nothing');
   });
 
+  it('writes no code cache when --state-dir has no value (the CLI refuses it), not even into a folder named after the next option', () => {
+    const r = spawnSync(process.execPath, [cli, 'sessions', '--state-dir', '--json'], { cwd: dir, env: { PATH: process.env.PATH, HOME: path.join(dir, 'home') }, encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--state-dir needs a value/);
+    assert.deepEqual(fs.readdirSync(dir), [], 'nothing written in the working folder');
+    assert.equal(fs.existsSync(path.join(dir, 'home')), false, 'nor in the default state folder');
+  });
+
   it('without --json prints the table, and says so when --since leaves out every session', () => {
     const session = '11111111-2222-3333-4444-555555555555';
     fs.mkdirSync(path.join(dir, 'claude', 'projects', '-w'), { recursive: true });

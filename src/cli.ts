@@ -13,7 +13,7 @@ import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { sessionsTable } from './core/report/sessionsTable';
 import { HOUR_MS, statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
 import { optionValue } from './core/util/args';
-import { startOfDay } from './core/util/day';
+import { localMinute, startOfDay } from './core/util/day';
 import type { AgentId, Skip } from './core/sources/types';
 import type { RecordsOf } from './core/tasks/attribution';
 import { monotonicMs } from './core/util/clock';
@@ -63,8 +63,6 @@ interface Args {
   command: string;
   json: boolean;
   since?: number;
-  /** --since as given (YYYY-MM-DD). */
-  sinceText?: string;
   agents?: AgentId[];
   stateDir?: string;
   cache: boolean;
@@ -92,7 +90,6 @@ function parseArgs(argv: string[]): Args {
         const date = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : undefined;
         if (!date || date.getMonth() !== Number(m![2]) - 1) throw new UsageError(`--since wants a date like 2026-01-31, not "${v}"`);
         args.since = date.getTime();
-        args.sinceText = v;
         break;
       }
       case '--agent': {
@@ -160,8 +157,8 @@ function sessionsCommand(args: Args): void {
   if (args.verbose) reportStats(stats, monotonicMs() - started);
   if (args.json) {
     writeOut(`${JSON.stringify({ sessions: sessions.map(toJson) }, null, 2)}\n`);
-  } else if (sessions.length === 0 && all.length > 0) {
-    writeOut(`No agent usage on or after ${args.sinceText}: ${all.length} earlier session${all.length === 1 ? '' : 's'} (leave out --since to list them).\n`);
+  } else if (args.since !== undefined && sessions.length === 0 && all.length > 0) {
+    writeOut(`No agent usage on or after ${localMinute(args.since).slice(0, 10)}: ${all.length} earlier session${all.length === 1 ? '' : 's'} (leave out --since to list them).\n`);
   } else {
     writeOut(sessionsTable(sessions, pricer.tableInfo));
   }

@@ -30,6 +30,9 @@ const enum LineShape {
   Malformed,
 }
 
+/** Why scanJsonLines passes over a line. */
+export type LineSkipReason = 'binary' | 'malformed-json' | 'not-an-object';
+
 /** What scanJsonLines asks of a parser for each line. */
 export interface JsonLineReader {
   /**
@@ -41,7 +44,7 @@ export interface JsonLineReader {
   /** A line that parsed to an object, at file offset `offset`. */
   readRecord(record: Record<string, unknown>, offset: number): void;
   /** A line that is binary, truncated or not an object, at file offset `offset`. */
-  skipLine(reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number): void;
+  skipLine(reason: LineSkipReason, offset: number): void;
 }
 
 /**

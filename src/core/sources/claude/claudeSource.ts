@@ -1,7 +1,7 @@
 import path = require('node:path');
 import { ANY_PLAIN_STRING, COUNT, KeptString, PLAIN_STRING } from '../../scan/jsonPattern';
 import { bytesAt, containerEnd, isPlainString, leadingMember } from '../../scan/jsonSkip';
-import { scanJsonLines, utf8Text, type JsonLineReader } from '../../scan/lines';
+import { scanJsonLines, utf8Text, type JsonLineReader, type LineSkipReason } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { resultText, tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -103,7 +103,7 @@ class ClaudeParser implements FileParser, JsonLineReader {
     this.handle(record, offset);
   }
 
-  skipLine(reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number): void {
+  skipLine(reason: LineSkipReason, offset: number): void {
     this.sink.skip({ reason, file: this.file, offset });
   }
 

@@ -1,7 +1,7 @@
 import path = require('node:path');
 import { COUNT, KeptString, objectOf, PLAIN_STRING, SCALAR } from '../../scan/jsonPattern';
 import { bytesAt } from '../../scan/jsonSkip';
-import { scanJsonLines, utf8Text, type JsonLineReader } from '../../scan/lines';
+import { scanJsonLines, utf8Text, type JsonLineReader, type LineSkipReason } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -167,7 +167,7 @@ class CodexParser implements FileParser, JsonLineReader {
     this.handle(record, offset);
   }
 
-  skipLine(reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number): void {
+  skipLine(reason: LineSkipReason, offset: number): void {
     this.sink.skip({ reason, file: this.file, offset });
   }
 

@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { scanJsonLines, utf8Text, type JsonLineReader } from '../../scan/lines';
+import { scanJsonLines, utf8Text, type JsonLineReader, type LineSkipReason } from '../../scan/lines';
 import { errorHash, stableHash } from '../../util/hash';
 import { isRecord, tokenCount } from '../../util/json';
 import type { AgentSource, FileParser, ParserOptions, SourceEnv } from '../source';
@@ -273,7 +273,7 @@ class GeminiLogParser implements FileParser, JsonLineReader {
     else this.messages.metadata(r);
   }
 
-  skipLine(reason: 'binary' | 'malformed-json' | 'not-an-object', offset: number): void {
+  skipLine(reason: LineSkipReason, offset: number): void {
     this.sink.skip({ reason, file: this.file, offset });
   }
 }

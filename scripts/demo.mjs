@@ -4,6 +4,8 @@
 // In your VS Code when `code` is on the PATH, otherwise in code-server on 127.0.0.1 (URL printed).
 //   AGENT_METER_DEMO_EDITOR=code-server   force code-server even when `code` exists
 //   AGENT_METER_DEMO_RUNS=12              how many agent sessions to run (bounded; default 12)
+//   AGENT_METER_DEMO_WAIT_S=20            seconds before the first session (time to open the editor)
+//   AGENT_METER_DEMO_DIR=.cache/demo      where the demo's home and workspace go (emptied first)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +16,16 @@ process.chdir(root);
 const t0 = Date.now();
 const step = (what) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${what}`);
 const sh = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
+
+const demo = path.resolve(process.env.AGENT_METER_DEMO_DIR || path.join(root, '.cache', 'demo'));
+const home = path.join(demo, 'home');
+const workspace = path.join(demo, 'workspace');
+// A folder named by AGENT_METER_DEMO_DIR is emptied only if it is empty or an earlier demo's.
+const marker = path.join(demo, '.agent-meter-demo');
+if (process.env.AGENT_METER_DEMO_DIR && fs.existsSync(demo) && fs.readdirSync(demo).length > 0 && !fs.existsSync(marker)) {
+  console.error(`${demo} holds files and is not an earlier demo's folder: set AGENT_METER_DEMO_DIR to another.`);
+  process.exit(1);
+}
 
 const hasCode = process.env.AGENT_METER_DEMO_EDITOR !== 'code-server' && spawnSync('code', ['--version'], { stdio: 'ignore' }).status === 0;
 step(`editor: ${hasCode ? 'your VS Code (code on PATH)' : 'code-server on 127.0.0.1'}`);
@@ -27,12 +39,10 @@ step('building the extension');
 sh('node', ['esbuild.config.mjs', '--tests']);
 sh('node_modules/.bin/vsce', ['package', '--no-dependencies', '--allow-missing-repository', '--out', 'agent-meter.vsix']);
 
-const demo = path.join(root, '.cache', 'demo');
-const home = path.join(demo, 'home');
-const workspace = path.join(demo, 'workspace');
 fs.rmSync(demo, { recursive: true, force: true });
 fs.mkdirSync(path.join(home, '.claude'), { recursive: true });
 fs.mkdirSync(workspace, { recursive: true });
+fs.writeFileSync(marker, '');
 fs.writeFileSync(path.join(workspace, 'README.md'), '# Demo project\n\nAn agent is working here. Watch the status bar.\n');
 spawnSync('git', ['init', '-q'], { cwd: workspace });
 const env = { CLAUDE_CONFIG_DIR: path.join(home, '.claude'), CODEX_HOME: path.join(home, '.codex') };
@@ -93,8 +103,9 @@ const parentGone = () => {
 setInterval(() => {
   if (parentGone()) void stop();
 }, 1000).unref();
-step(`an agent session starts in 20 s, then ${runs} in all, one after another (Ctrl+C to stop)`);
-await new Promise((r) => setTimeout(r, 20_000));
+const wait = Number(process.env.AGENT_METER_DEMO_WAIT_S ?? 20);
+step(`an agent session starts in ${wait} s, then ${runs} in all, one after another (Ctrl+C to stop)`);
+await new Promise((r) => setTimeout(r, wait * 1000));
 for (let i = 1; i <= runs && !stopping; i++) {
   step(`agent session ${i}/${runs}: claude -p … (scripted replies, real CLI, real log)`);
   const run = await runClaude({ cwd: workspace, home, serverUrl: model.url, prompt: 'Tidy up the demo project.', timeoutMs: 120_000 });

@@ -107,7 +107,8 @@ function lineShape(buf: Buffer, start: number, end: number): LineShape {
   while (e > s && (isSpace(buf[e - 1]) || buf[e - 1] === CR)) e--;
   if (s === e) return LineShape.Empty;
   if (buf[s] === OPEN && buf[e - 1] === CLOSE) return LineShape.Object;
-  return buf.indexOf(0, s) >= 0 && buf.indexOf(0, s) < e ? LineShape.Binary : LineShape.Malformed;
+  // Searched within the line: from here to the buffer's end would be quadratic in bad lines.
+  return buf.subarray(s, e).includes(0) ? LineShape.Binary : LineShape.Malformed;
 }
 
 function isSpace(b: number): boolean {

@@ -95,13 +95,15 @@ function typeQuote(buf: Buffer, start: number, head: number): number {
   return stampClose >= 0 && stampClose < head && bytesAt(buf, stampClose, TYPE_FIELD) ? stampClose + TYPE_FIELD.length - 1 : -1;
 }
 
-/** The patterns found anywhere in `buf[start, end)`. */
+/**
+ * The patterns found anywhere in `buf[start, end)`. Searched within the line: a search to the
+ * buffer's end for a pattern the line lacks made a file of such lines quadratic (a 5 MB rollout
+ * in an older layout took 96 s).
+ */
 function foundIn(buf: Buffer, start: number, end: number, patterns: readonly Buffer[]): number {
+  const line = buf.subarray(start, end);
   let matches = 0;
-  for (let i = 0; i < patterns.length; i++) {
-    const hit = buf.indexOf(patterns[i], start);
-    if (hit >= 0 && hit < end) matches |= 1 << i;
-  }
+  for (let i = 0; i < patterns.length; i++) if (line.includes(patterns[i])) matches |= 1 << i;
   return matches;
 }
 

@@ -11,10 +11,11 @@ import { Engine } from './core/engine';
 import { addRecord, emptyTotals, sessionKey, type LedgerRecord, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { sessionsTable } from './core/report/sessionsTable';
+import { skipReport } from './core/scan/scanner';
 import { HOUR_MS, statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
 import { optionValue } from './core/util/args';
 import { localMinute, startOfDay } from './core/util/day';
-import type { AgentId, Skip } from './core/sources/types';
+import type { AgentId } from './core/sources/types';
 import type { RecordsOf } from './core/tasks/attribution';
 import { monotonicMs } from './core/util/clock';
 import { defaultStateDir } from './core/util/paths';
@@ -314,14 +315,7 @@ function toJson(s: SessionSummary) {
 function reportStats(stats: ReturnType<Engine['start']>, elapsedMs: number): void {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   err(`agent-meter: ${stats.indexLoaded ? 'index loaded' : 'cold scan'}; ${stats.filesSeen} files, ${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB, ${stats.records} records, ${elapsedMs.toFixed(0)} ms`);
-  const counts = new Map<string, number>();
-  for (const s of stats.skips) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
-  for (const [reason, n] of counts) err(`agent-meter: skipped ${n} × ${reason}`);
-  for (const s of stats.skips.slice(0, 20)) err(`  ${describeSkip(s)}`);
-}
-
-function describeSkip(s: Skip): string {
-  return `${s.reason}: ${s.file}${s.offset !== undefined ? ` at byte ${s.offset}` : ''}${s.detail ? ` (${s.detail})` : ''}`;
+  for (const line of skipReport(stats, 20)) err(line.startsWith(' ') ? line : `agent-meter: ${line}`);
 }
 
 function main(argv: string[]): number | Promise<number> {

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { ActivityLog } from '../core/activity/activityLog';
 import { Engine } from '../core/engine';
 import { createPricer } from '../core/pricing/pricer';
-import type { ScanStats } from '../core/scan/scanner';
+import { skipReport, type ScanStats } from '../core/scan/scanner';
 import { geminiProjectHashMatches } from '../core/sources/gemini/geminiSource';
 import type { ActivityEvent } from '../core/sources/types';
 import type { Settings } from './config';
@@ -186,7 +186,7 @@ export class EngineService extends Disposable {
     this.pending = new Set();
     try {
       const stats = this.engineRef.refresh(files);
-      for (const skip of stats.skips) this.log.warn(`Skipped ${skip.reason}: ${skip.file}${skip.offset !== undefined ? ` at byte ${skip.offset}` : ''}${skip.detail ? ` (${skip.detail})` : ''}`);
+      for (const line of skipReport(stats, 5)) this.log.warn(line);
       if (stats.filesRead > 0 || stats.filesRemoved > 0) this.saveSoon();
     } catch (error) {
       this.log.error(`Reading ${[...files].join(', ')} failed: ${(error as Error).stack ?? error}`);
@@ -243,9 +243,6 @@ export class EngineService extends Disposable {
     this.log.info(
       `${what}: ${stats.filesSeen} log files (${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB) in ${stats.elapsedMs.toFixed(0)} ms, ${stats.records} usage records${indexLoaded ? ' (index reused)' : ''}; ${this.engineRef.ledger.summaries().length} sessions`,
     );
-    const counts = new Map<string, number>();
-    for (const s of stats.skips) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
-    for (const [reason, n] of counts) this.log.warn(`Skipped ${n} × ${reason} (see details below)`);
-    for (const s of stats.skips.slice(0, 50)) this.log.warn(`  ${s.reason}: ${s.file}${s.offset !== undefined ? ` at byte ${s.offset}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
+    for (const line of skipReport(stats, 50)) this.log.warn(line);
   }
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
+import { skipReport } from '../../src/core/scan/scanner';
 import { claudeAssistant, claudeUser, Scratch } from './helpers/fixtures';
 
 const S = '11111111-2222-3333-4444-555555555555';
@@ -203,6 +204,24 @@ describe('incremental scanner', () => {
     const back = scratch.engine({ state: true });
     back.start();
     assert.ok(Math.abs(back.ledger.summaries()[0].costUSD! - (3 * 3 + 51 * 15) / 1e6) < 1e-12);
+  });
+
+  it('counts every skipped line, though it keeps the details of the first 200 only', () => {
+    const bad = Array.from({ length: 250 }, (_, i) => `not json ${i}\n`).join('');
+    scratch.write(FILE, line(1) + bad + line(2));
+    const engine = scratch.engine();
+    const stats = engine.start();
+    assert.equal(total(engine), 2 + 3);
+    assert.deepEqual(stats.skipCounts, { 'malformed-json': 250 });
+    assert.equal(stats.skips.length, 200);
+    const report = skipReport(stats, 2);
+    const offset = Buffer.byteLength(line(1));
+    assert.deepEqual(report, [
+      'skipped 250 × malformed-json',
+      `  malformed-json: ${path.join(scratch.claude, FILE.slice('claude/'.length))} at byte ${offset}`,
+      `  malformed-json: ${path.join(scratch.claude, FILE.slice('claude/'.length))} at byte ${offset + 'not json 0\n'.length}`,
+      '  and 248 more',
+    ]);
   });
 
   it('rebuilds a corrupt index with a message instead of trusting it', () => {

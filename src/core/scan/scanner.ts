@@ -40,7 +40,10 @@ export interface ScanStats {
   filesAdded: number;
   filesRemoved: number;
   records: number;
+  /** The scan's skips in full, the first maxSkipDetails of them. */
   skips: Skip[];
+  /** Every skip of the scan, counted by reason (complete, unlike `skips`). */
+  skipCounts: Partial<Record<SkipReason, number>>;
   elapsedMs: number;
 }
 
@@ -439,8 +442,26 @@ export class Scanner {
 
   private skip(stats: ScanStats, state: FileState | undefined, s: Skip): void {
     if (state) state.skips[s.reason] = (state.skips[s.reason] ?? 0) + 1;
+    stats.skipCounts[s.reason] = (stats.skipCounts[s.reason] ?? 0) + 1;
     if (stats.skips.length < (this.options.maxSkipDetails ?? 200)) stats.skips.push(s);
   }
+}
+
+/**
+ * What a scan passed over, for a log: a line per reason with its complete count, then the first
+ * `details` skips one per line, and how many more there were.
+ */
+export function skipReport(stats: Pick<ScanStats, 'skips' | 'skipCounts'>, details: number): string[] {
+  const lines: string[] = [];
+  let total = 0;
+  for (const [reason, n] of Object.entries(stats.skipCounts)) {
+    lines.push(`skipped ${n} × ${reason}`);
+    total += n;
+  }
+  const listed = stats.skips.slice(0, details);
+  for (const s of listed) lines.push(`  ${s.reason}: ${s.file}${s.offset !== undefined ? ` at byte ${s.offset}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
+  if (listed.length > 0 && total > listed.length) lines.push(`  and ${total - listed.length} more`);
+  return lines;
 }
 
 /** Whether any of the sources can use a folder below their shared root. */
@@ -449,5 +470,5 @@ function entersAny(sources: readonly AgentSource[]): (relativeFolder: string) =>
 }
 
 export function newStats(): ScanStats {
-  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesAdded: 0, filesRemoved: 0, records: 0, skips: [], elapsedMs: 0 };
+  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesAdded: 0, filesRemoved: 0, records: 0, skips: [], skipCounts: {}, elapsedMs: 0 };
 }

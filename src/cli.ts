@@ -160,6 +160,11 @@ function sessionsCommand(args: Args): void {
     writeOut(`${JSON.stringify({ sessions: sessions.map(toJson) }, null, 2)}\n`);
   } else if (args.since !== undefined && sessions.length === 0 && all.length > 0) {
     writeOut(`No agent usage on or after ${localMinute(args.since).slice(0, 10)}: ${all.length} earlier session${all.length === 1 ? '' : 's'} (leave out --since to list them).\n`);
+  } else if (all.length === 0 && stats.filesSeen > 0) {
+    // Logs were found, but nothing in them counted: say so, rather than that there are none.
+    const skipped = Object.values(stats.skipCounts).reduce((n, c) => n + c, 0);
+    const files = `${stats.filesSeen} agent log file${stats.filesSeen === 1 ? '' : 's'}`;
+    writeOut(`No agent usage in the ${files} found${skipped > 0 ? ` (${skipped} line${skipped === 1 ? '' : 's'} or files passed over: --verbose says which and why)` : ''}.\n`);
   } else {
     writeOut(sessionsTable(sessions, pricer.tableInfo));
   }

@@ -69,6 +69,17 @@ describe('CLI entry point (dist/cli.js)', () => {
     assert.match(table('--since', '2026-11-01'), /^Total +1 session /m);
   });
 
+  it('says when it found logs but no usage in them, and how much it passed over', () => {
+    fs.mkdirSync(path.join(dir, 'claude', 'projects', '-w'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'claude', 'projects', '-w', 'a.jsonl'), 'not json\nnor this\n');
+    fs.writeFileSync(path.join(dir, 'claude', 'projects', '-w', 'b.jsonl'), '{"type":"user","message":{"role":"user","content":"hi"}}\n');
+    assert.equal(sessions('--no-cache'), 'No agent usage in the 2 agent log files found (2 lines or files passed over: --verbose says which and why).\n');
+    fs.rmSync(path.join(dir, 'claude', 'projects', '-w', 'a.jsonl'));
+    assert.equal(sessions('--no-cache'), 'No agent usage in the 1 agent log file found.\n');
+    fs.rmSync(path.join(dir, 'claude'), { recursive: true });
+    assert.match(sessions('--no-cache'), /^No agent sessions found\. Looked where each agent writes its logs/);
+  });
+
   it('loads zod only for --price-overrides (it costs more than a whole warm start)', () => {
     // A preload that makes any require of zod fail loudly.
     const guard = path.join(dir, 'no-zod.js');

@@ -16,7 +16,7 @@ import { Engine } from '../../src/core/engine';
 import { meterView } from '../../src/core/meter/meterView';
 import { createPricer } from '../../src/core/pricing/pricer';
 import { inWorkspace, workspaceSpendToday } from '../../src/core/tasks/attribution';
-import { findStatusBarEntry, openWorkbench, type Workbench } from '../harness/codeServer';
+import { openWorkbench, waitForStatusBarEntry, type Workbench } from '../harness/codeServer';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const METER_ID = 'agent-meter.agent-meter.agentMeter.meter';
@@ -116,15 +116,12 @@ describe('npm start (the demo)', function () {
     assert.ok(sessions[0].outputTokens > 0 && sessions[0].requests >= 5, `the scripted session's replies: ${JSON.stringify(sessions[0])}`);
     const today = workspaceSpendToday([workspace], sessions, (a, s) => engine.ledger.sessionRecords(a, s), Date.now());
     const expected = meterView({ now: Date.now(), numbers: today, warningAt: 80, errorAt: 100 }).text.replace('$(pulse) ', '');
-    const deadline = Date.now() + 15_000;
-    let shown: string | undefined;
-    while (shown !== expected && Date.now() < deadline) {
-      shown = (await findStatusBarEntry(bench.page, { id: METER_ID }))?.text;
-      if (shown !== expected) await new Promise((r) => setTimeout(r, 100));
-    }
     fs.mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
-    await bench.page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'demo-meter.png') });
-    assert.equal(shown, expected);
+    try {
+      await waitForStatusBarEntry(bench.page, { id: METER_ID }, { timeoutMs: 15_000, until: (e) => e.text === expected });
+    } finally {
+      await bench.page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'demo-meter.png') });
+    }
 
     started = descendants(npm.pid!);
     assert.ok(started.length >= 3, `npm's shell, the demo and code-server at least: ${started.join(' ')}`);

@@ -11,7 +11,7 @@ import { Engine } from './core/engine';
 import { addRecord, emptyTotals, sessionKey, type LedgerRecord, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
 import { sessionsTable } from './core/report/sessionsTable';
-import { skipReport } from './core/scan/scanner';
+import { skipReport, skipTotal } from './core/scan/scanner';
 import { HOUR_MS, statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
 import { optionValue } from './core/util/args';
 import { localMinute, startOfDay } from './core/util/day';
@@ -162,7 +162,7 @@ function sessionsCommand(args: Args): void {
     writeOut(`No agent usage on or after ${localMinute(args.since).slice(0, 10)}: ${all.length} earlier session${all.length === 1 ? '' : 's'} (leave out --since to list them).\n`);
   } else if (all.length === 0 && stats.filesSeen > 0) {
     // Logs were found, but nothing in them counted: say so, rather than that there are none.
-    const skipped = Object.values(stats.skipCounts).reduce((n, c) => n + c, 0);
+    const skipped = skipTotal(stats);
     const files = `${stats.filesSeen} agent log file${stats.filesSeen === 1 ? '' : 's'}`;
     writeOut(`No agent usage in the ${files} found${skipped > 0 ? ` (${skipped} line${skipped === 1 ? '' : 's'} or files passed over: --verbose says which and why)` : ''}.\n`);
   } else {
@@ -320,7 +320,7 @@ function toJson(s: SessionSummary) {
 function reportStats(stats: ReturnType<Engine['start']>, elapsedMs: number): void {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   err(`agent-meter: ${stats.indexLoaded ? 'index loaded' : 'cold scan'}; ${stats.filesSeen} files, ${stats.filesRead} read, ${(stats.bytesRead / 1048576).toFixed(1)} MiB, ${stats.records} records, ${elapsedMs.toFixed(0)} ms`);
-  for (const line of skipReport(stats, 20)) err(line.startsWith(' ') ? line : `agent-meter: ${line}`);
+  for (const line of skipReport(stats, 20, 'agent-meter: ')) err(line);
 }
 
 function main(argv: string[]): number | Promise<number> {

@@ -447,20 +447,23 @@ export class Scanner {
   }
 }
 
-/**
- * What a scan passed over, for a log: a line per reason with its complete count, then the first
- * `details` skips one per line, and how many more there were.
- */
-export function skipReport(stats: Pick<ScanStats, 'skips' | 'skipCounts'>, details: number): string[] {
-  const lines: string[] = [];
+/** How many lines and files a scan passed over, all reasons together. */
+export function skipTotal(stats: Pick<ScanStats, 'skipCounts'>): number {
   let total = 0;
-  for (const [reason, n] of Object.entries(stats.skipCounts)) {
-    lines.push(`skipped ${n} × ${reason}`);
-    total += n;
-  }
+  for (const n of Object.values(stats.skipCounts)) total += n;
+  return total;
+}
+
+/**
+ * What a scan passed over, for a log: a line per reason with its complete count (after `prefix`),
+ * then the first `details` skips one per line, and how many more there were.
+ */
+export function skipReport(stats: Pick<ScanStats, 'skips' | 'skipCounts'>, details: number, prefix = ''): string[] {
+  const lines = Object.entries(stats.skipCounts).map(([reason, n]) => `${prefix}skipped ${n} × ${reason}`);
   const listed = stats.skips.slice(0, details);
   for (const s of listed) lines.push(`  ${s.reason}: ${s.file}${s.offset !== undefined ? ` at byte ${s.offset}` : ''}${s.detail ? ` (${s.detail})` : ''}`);
-  if (listed.length > 0 && total > listed.length) lines.push(`  and ${total - listed.length} more`);
+  const more = skipTotal(stats) - listed.length;
+  if (listed.length > 0 && more > 0) lines.push(`  and ${more} more`);
   return lines;
 }
 

@@ -254,6 +254,29 @@ describe('saving the index', () => {
     }
   });
 
+  it('loads back an index whose sections are empty: files without records, records without keys', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'am-index-'));
+    try {
+      const file = path.join(dir, 'index.bin');
+      const skipped: FileState = { id: 1, path: '/logs/bad.jsonl', agent: 'claude-code', size: 18, mtimeMs: 1, ino: 1, offset: 18, parserState: undefined, skips: { 'malformed-json': 2 } };
+      const empty = new Ledger(createPricer());
+      saveIndex(file, [skipped], empty);
+      const restored = new Ledger(createPricer());
+      assert.deepEqual(loadIndex(file, restored), [skipped]);
+      // Records, none of them keyed: the key index is the empty section.
+      const { ledger: keyed, states } = ledgerWith(1, 2);
+      const unkeyed = new Ledger(createPricer());
+      for (const r of keyed.recordsOfFile(1)) unkeyed.add({ ...r, key: '' }, 1);
+      saveIndex(file, states, unkeyed);
+      const back = new Ledger(createPricer());
+      assert.equal(loadIndex(file, back)?.length, 1);
+      assert.equal(back.summaries()[0].inputTokens, 10 + 11);
+      assert.deepEqual(back.summaries(), unkeyed.summaries());
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("computes the checksum piece by piece as zlib does over the whole, with or without zlib's", () => {
     const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) & 0xff));
     const whole = zlib.crc32(bytes) >>> 0;

@@ -501,6 +501,9 @@ function align8(n: number): number {
 
 /** CRC-32 of the bytes, continuing from `crc` (that of the bytes before them; 0 to start): zlib's, native from Node 20.15; a table-driven fallback before. */
 function crc32(bytes: Uint8Array, crc: number): number {
+  // Node 20's zlib.crc32 gives 0, not `crc`, for a view of an empty ArrayBuffer (the section of an
+  // index with no records or no keys): every such index failed its own check and was rebuilt.
+  if (bytes.byteLength === 0) return crc;
   const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
   return native ? native(bytes, crc) >>> 0 : crc32Slowly(bytes, crc);
 }

@@ -161,10 +161,13 @@ function sessionsCommand(args: Args): void {
   } else if (args.since !== undefined && sessions.length === 0 && all.length > 0) {
     writeOut(`No agent usage on or after ${localMinute(args.since).slice(0, 10)}: ${all.length} earlier session${all.length === 1 ? '' : 's'} (leave out --since to list them).\n`);
   } else if (all.length === 0 && stats.filesSeen > 0) {
-    // Logs were found, but nothing in them counted: say so, rather than that there are none.
-    const skipped = skipTotal(stats);
+    // Logs were found, but nothing in them counted: say so, rather than that there are none. The
+    // lines passed over include earlier runs' (kept per file in the index), which only a scan
+    // without the index lists again.
+    const skipped = engine.scanner.skippedSoFar(stats);
+    const which = skipped > skipTotal(stats) ? '--verbose --no-cache says which and why' : '--verbose says which and why';
     const files = `${stats.filesSeen} agent log file${stats.filesSeen === 1 ? '' : 's'}`;
-    writeOut(`No agent usage in the ${files} found${skipped > 0 ? ` (${skipped} line${skipped === 1 ? '' : 's'} or files passed over: --verbose says which and why)` : ''}.\n`);
+    writeOut(`No agent usage in the ${files} found${skipped > 0 ? ` (${skipped} line${skipped === 1 ? '' : 's'} or files passed over: ${which})` : ''}.\n`);
   } else {
     writeOut(sessionsTable(sessions, pricer.tableInfo));
   }

@@ -74,6 +74,13 @@ describe('CLI entry point (dist/cli.js)', () => {
     fs.writeFileSync(path.join(dir, 'claude', 'projects', '-w', 'a.jsonl'), 'not json\nnor this\n');
     fs.writeFileSync(path.join(dir, 'claude', 'projects', '-w', 'b.jsonl'), '{"type":"user","message":{"role":"user","content":"hi"}}\n');
     assert.equal(sessions('--no-cache'), 'No agent usage in the 2 agent log files found (2 lines or files passed over: --verbose says which and why).\n');
+    // With the index: the first run passes over the lines; a second reads nothing, and the index
+    // still knows them (only a scan without it lists them again).
+    const state = path.join(dir, 'state');
+    assert.equal(sessions('--state-dir', state), 'No agent usage in the 2 agent log files found (2 lines or files passed over: --verbose says which and why).\n');
+    assert.equal(sessions('--state-dir', state), 'No agent usage in the 2 agent log files found (2 lines or files passed over: --verbose --no-cache says which and why).\n');
+    fs.appendFileSync(path.join(dir, 'claude', 'projects', '-w', 'a.jsonl'), '{"truncated\n');
+    assert.equal(sessions('--state-dir', state), 'No agent usage in the 2 agent log files found (3 lines or files passed over: --verbose --no-cache says which and why).\n');
     fs.rmSync(path.join(dir, 'claude', 'projects', '-w', 'a.jsonl'));
     assert.equal(sessions('--no-cache'), 'No agent usage in the 1 agent log file found.\n');
     fs.rmSync(path.join(dir, 'claude'), { recursive: true });

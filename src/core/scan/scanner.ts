@@ -44,6 +44,8 @@ export interface ScanStats {
   skips: Skip[];
   /** Every skip of the scan, counted by reason (complete, unlike `skips`). */
   skipCounts: Partial<Record<SkipReason, number>>;
+  /** Of those, the skips not kept in a file's state: a folder it could not read, a file it could not open. */
+  skipsWithoutFile: number;
   elapsedMs: number;
 }
 
@@ -194,6 +196,17 @@ export class Scanner {
       }
     }
     return byRoot;
+  }
+
+  /**
+   * How many lines and files the logs the scanner holds were passed over in: what each file's
+   * state kept, over every read of it (a restart's index carries them), and what `stats` passed
+   * over outside any file.
+   */
+  skippedSoFar(stats: Pick<ScanStats, 'skipsWithoutFile'>): number {
+    let total = stats.skipsWithoutFile;
+    for (const state of this.files.values()) for (const n of Object.values(state.skips)) total += n;
+    return total;
   }
 
   /** Whether the scanner already holds state for a file (it will read only new bytes). */
@@ -442,6 +455,7 @@ export class Scanner {
 
   private skip(stats: ScanStats, state: FileState | undefined, s: Skip): void {
     if (state) state.skips[s.reason] = (state.skips[s.reason] ?? 0) + 1;
+    else stats.skipsWithoutFile++;
     stats.skipCounts[s.reason] = (stats.skipCounts[s.reason] ?? 0) + 1;
     if (stats.skips.length < (this.options.maxSkipDetails ?? 200)) stats.skips.push(s);
   }
@@ -473,5 +487,5 @@ function entersAny(sources: readonly AgentSource[]): (relativeFolder: string) =>
 }
 
 export function newStats(): ScanStats {
-  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesAdded: 0, filesRemoved: 0, records: 0, skips: [], skipCounts: {}, elapsedMs: 0 };
+  return { filesSeen: 0, filesRead: 0, bytesRead: 0, filesAdded: 0, filesRemoved: 0, records: 0, skips: [], skipCounts: {}, skipsWithoutFile: 0, elapsedMs: 0 };
 }

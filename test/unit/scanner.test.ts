@@ -5,6 +5,8 @@ import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
 import { skipReport } from '../../src/core/scan/scanner';
 import { claudeAssistant, claudeUser, Scratch } from './helpers/fixtures';
+// The module object itself, whose functions the scanner calls: a test replaces one to make it fail.
+import nodeFs = require('node:fs');
 
 const S = '11111111-2222-3333-4444-555555555555';
 const FILE = `claude/projects/-work-project/${S}.jsonl`;
@@ -76,6 +78,50 @@ describe('incremental scanner', () => {
     const stats = engine.start();
     assert.deepEqual(stats.skips.map((s) => s.reason), ['unreadable-folder']);
     assert.equal(stats.filesSeen, 1);
+  });
+
+  it('a read that fails part way is reported, and the next scan reads the rest instead of taking it for read', () => {
+    const file = scratch.write(FILE, line(1) + line(2));
+    const engine = scratch.engine();
+    const readSync = nodeFs.readSync;
+    nodeFs.readSync = (() => {
+      nodeFs.readSync = readSync; // the first read fails, the rest succeed
+      throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    }) as typeof readSync;
+    try {
+      const first = engine.start();
+      assert.deepEqual(first.skipCounts, { 'unreadable-file': 1 });
+      assert.equal(total(engine), 0);
+    } finally {
+      nodeFs.readSync = readSync;
+    }
+    const second = engine.refresh();
+    assert.equal(second.bytesRead, fs.statSync(file).size, 'the size and time are those of the failed read: read anyway');
+    assert.equal(total(engine), 2 + 3);
+    assert.equal(engine.scanner.skippedSoFar(second), 0, "the failure was the first scan's, not a line of the file");
+  });
+
+  it("a file it cannot open is each scan's skip, not a count that grows with the file", () => {
+    const file = scratch.write(FILE, line(1));
+    const engine = scratch.engine();
+    engine.start();
+    scratch.append(FILE, line(2));
+    const openSync = nodeFs.openSync;
+    nodeFs.openSync = ((target: nodeFs.PathLike, flags?: nodeFs.OpenMode) => {
+      if (target === file) throw Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' });
+      return openSync(target, flags ?? 'r');
+    }) as typeof openSync;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const stats = engine.refresh();
+        assert.deepEqual(stats.skipCounts, { 'unreadable-file': 1 });
+        assert.equal(engine.scanner.skippedSoFar(stats), 1, `scan ${i + 1}`);
+      }
+    } finally {
+      nodeFs.openSync = openSync;
+    }
+    engine.refresh();
+    assert.equal(total(engine), 2 + 3, 'read once it opens');
   });
 
   it('a persisted index gives the same totals and reads only what changed', () => {

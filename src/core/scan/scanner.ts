@@ -275,7 +275,8 @@ export class Scanner {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         if (known) this.forget(known, stats);
       } else {
-        this.skip(stats, known, { reason: 'unreadable-file', file, detail: (error as NodeJS.ErrnoException).code });
+        // This scan's, not the file's: the next scan tries again (its stat still differs).
+        this.skip(stats, undefined, { reason: 'unreadable-file', file, detail: (error as NodeJS.ErrnoException).code });
       }
       return;
     }
@@ -317,7 +318,7 @@ export class Scanner {
       try {
         got = fs.readSync(fd, this.buffer, carry, want, position);
       } catch (error) {
-        this.skip(stats, state, { reason: 'unreadable-file', file: state.path, detail: (error as NodeJS.ErrnoException).code });
+        this.readFailed(state, error, stats);
         break;
       }
       if (got === 0) {
@@ -388,7 +389,7 @@ export class Scanner {
         got += n;
       }
     } catch (error) {
-      this.skip(stats, state, { reason: 'unreadable-file', file: state.path, detail: (error as NodeJS.ErrnoException).code });
+      this.readFailed(state, error, stats);
       return;
     }
     stats.filesRead++;
@@ -451,6 +452,16 @@ export class Scanner {
     this.paths.delete(state.id);
     this.parsers.delete(state.id);
     stats.filesRemoved++;
+  }
+
+  /**
+   * A read that failed part way (an I/O error): reported as this scan's skip, and the file's
+   * modification time forgotten so that the next scan, seeing the same size and time, does not
+   * take it for read and tries again from where this one stopped.
+   */
+  private readFailed(state: FileState, error: unknown, stats: ScanStats): void {
+    this.skip(stats, undefined, { reason: 'unreadable-file', file: state.path, detail: (error as NodeJS.ErrnoException).code });
+    state.mtimeMs = NaN;
   }
 
   private skip(stats: ScanStats, state: FileState | undefined, s: Skip): void {

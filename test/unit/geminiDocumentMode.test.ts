@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { agentsEngine, geminiDocument, geminiMessage } from './helpers/agents';
 import { Scratch } from './helpers/fixtures';
+// The module object the scanner calls: a test makes one read fail.
+import nodeFs = require('node:fs');
 
 const FILE = 'home/.gemini/tmp/p/chats/session-2026-06-05T04-59-aaaaaaaa.json';
 
@@ -39,6 +41,27 @@ describe('Scanner document mode', () => {
     scratch.write(FILE, full);
     engine.refresh();
     assert.deepEqual([engine.ledger.summaries()[0].totalTokens], [330]);
+  });
+
+  it('reads a document again at the next scan when reading it failed, though its size and time are unchanged', () => {
+    scratch.write(FILE, geminiDocument('s', [one]));
+    const engine = agentsEngine(scratch, { agents: ['gemini-cli'] });
+    engine.start();
+    scratch.write(FILE, geminiDocument('s', [one, two]));
+    const readSync = nodeFs.readSync;
+    nodeFs.readSync = (() => {
+      nodeFs.readSync = readSync; // this read fails, the next ones succeed
+      throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    }) as typeof readSync;
+    try {
+      const failed = engine.refresh();
+      assert.deepEqual(failed.skipCounts, { 'unreadable-file': 1 });
+      assert.equal(engine.ledger.summaries()[0].totalTokens, 110, 'the last good parse stands');
+    } finally {
+      nodeFs.readSync = readSync;
+    }
+    assert.equal(engine.refresh().filesRead, 1);
+    assert.equal(engine.ledger.summaries()[0].totalTokens, 330);
   });
 
   it('re-reads a document replaced by rename (a new inode) without a truncation skip', () => {

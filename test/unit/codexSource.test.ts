@@ -77,10 +77,32 @@ describe('Codex source', () => {
     const engine = scratch.engine();
     engine.start();
     const [s] = engine.ledger.summaries();
-    // 5100, then 310 after the drop, 44 without a total (the running total becomes 354),
-    // then 730 - 354 = 376.
-    assert.equal(s.totalTokens, 5100 + 310 + 44 + 376);
-    assert.equal(s.cacheReadTokens, 10 + 90);
+    // 5100, then 310 after the drop, 44 without a total (the running total becomes 354), then
+    // its own 420: the total rose by 376 only, less than the event's own usage, so it restarted
+    // (ccusage 20.0.24 counts the same 5874).
+    assert.equal(s.totalTokens, 5100 + 310 + 44 + 420);
+    assert.equal(s.cacheReadTokens, 10 + 100);
+  });
+
+  it('takes the difference of totals when it exceeds the last usage (events not logged), and the last usage when the total restarted above the old one', () => {
+    scratch.write(
+      FILE,
+      codexMeta({ id: ID, ts: t(0) }) +
+        codexTurn({ ts: t(0), model: 'gpt-5' }) +
+        codexTokens({ ts: t(1), total: { input: 1000, cached: 0, output: 50 }, last: { input: 1000, cached: 0, output: 50 } }) +
+        // Two requests since, one of them without an event of its own: the total holds both.
+        codexTokens({ ts: t(2), total: { input: 3000, cached: 800, output: 150 }, last: { input: 1200, cached: 500, output: 60 } }) +
+        // Resumed: the count restarts, at more than the old total (10000 > 3000, 2000 > 800, 400 > 150).
+        codexTokens({ ts: t(3), total: { input: 10000, cached: 2000, output: 400 }, last: { input: 10000, cached: 2000, output: 400 } }) +
+        codexTokens({ ts: t(4), total: { input: 10500, cached: 2300, output: 420 }, last: { input: 500, cached: 300, output: 20 } }),
+    );
+    const engine = scratch.engine();
+    engine.start();
+    const [s] = engine.ledger.summaries();
+    assert.deepEqual(
+      [s.inputTokens + s.cacheReadTokens, s.cacheReadTokens, s.outputTokens, s.requests],
+      [1000 + 2000 + 10000 + 500, 800 + 2000 + 300, 50 + 100 + 400 + 20, 4],
+    );
   });
 
   it('takes the model from the latest turn_context', () => {

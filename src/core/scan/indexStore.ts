@@ -20,7 +20,7 @@ import type { FileState } from './scanner';
  * keys as a JSON array, decoded only if that file is ever unpacked. A restart therefore parses a
  * small header and makes no object or string per record, and none per file beyond its state.
  */
-export const INDEX_FORMAT = 14;
+export const INDEX_FORMAT = 15;
 const MAGIC = 0x58494d41; // "AMIX"
 const FIELDS = PACKED_FIELDS;
 const PREAMBLE = 16;

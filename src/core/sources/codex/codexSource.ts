@@ -267,6 +267,10 @@ class CodexParser implements FileParser, JsonLineReader {
     let delta: Counters | undefined;
     if (total && this.previous && covers(total, this.previous)) {
       delta = minus(total, this.previous);
+      // A running total grows by at least each event's own usage. One that grew by less restarted
+      // (resume, compaction) at a value above the last: the event's own usage is the truth, as
+      // for a total that fell. A total that did not move is a re-emitted event, below.
+      if (last && !isZero(delta) && !covers(delta, last)) delta = last;
     } else if (total && !this.previous) {
       delta = total;
     } else {
@@ -280,7 +284,7 @@ class CodexParser implements FileParser, JsonLineReader {
       this.sink.skip({ reason: 'bad-usage', file: this.file, offset, detail: 'token_count without usable counters' });
       return;
     }
-    if (delta.input === 0 && delta.output === 0 && delta.cached === 0) return; // re-emitted event
+    if (isZero(delta)) return; // re-emitted event
     if (Number.isNaN(timestamp)) {
       this.sink.skip({ reason: 'bad-usage', file: this.file, offset, detail: 'no timestamp' });
       return;
@@ -400,6 +404,11 @@ function matchedStamp(line: RegExpExecArray, at: number, c: Counters): string {
 
 function digits(count: string): string | number {
   return count.length > 15 ? Number(count) : count;
+}
+
+/** Whether the counters hold no usage (reasoning is part of output). */
+function isZero(c: Counters): boolean {
+  return c.input === 0 && c.output === 0 && c.cached === 0;
 }
 
 function covers(a: Counters, b: Counters): boolean {

@@ -11,19 +11,23 @@ describe('Codex source', () => {
   beforeEach(() => (scratch = new Scratch()));
   afterEach(() => scratch.dispose());
 
+  /** The one session of a rollout that starts with its meta line and a turn on `model`, then `events`. */
+  const sessionOf = (model: string, events: string) => {
+    scratch.write(FILE, codexMeta({ id: ID, ts: t(0) }) + codexTurn({ ts: t(0), model }) + events);
+    const engine = scratch.engine();
+    engine.start();
+    const [s] = engine.ledger.summaries();
+    return s;
+  };
+
   it('differences cumulative totals, skipping re-emitted and null events', () => {
-    scratch.write(
-      FILE,
-      codexMeta({ id: ID, ts: t(0) }) +
-        codexTurn({ ts: t(0), model: 'gpt-5-codex' }) +
-        codexTokens({ ts: t(1), info: null }) +
+    const s = sessionOf(
+      'gpt-5-codex',
+      codexTokens({ ts: t(1), info: null }) +
         codexTokens({ ts: t(2), total: { input: 1000, cached: 200, output: 50, reasoning: 20 }, last: { input: 1000, cached: 200, output: 50, reasoning: 20 } }) +
         codexTokens({ ts: t(3), total: { input: 1000, cached: 200, output: 50, reasoning: 20 }, last: { input: 1000, cached: 200, output: 50, reasoning: 20 } }) +
         codexTokens({ ts: t(4), total: { input: 2500, cached: 1200, output: 80, reasoning: 30 }, last: { input: 1500, cached: 1000, output: 30, reasoning: 10 } }),
     );
-    const engine = scratch.engine();
-    engine.start();
-    const [s] = engine.ledger.summaries();
     assert.equal(s.sessionId, ID);
     assert.equal(s.cwd, '/work/project');
     assert.deepEqual(
@@ -64,19 +68,14 @@ describe('Codex source', () => {
   });
 
   it('falls back to last_token_usage when the total is missing or drops', () => {
-    scratch.write(
-      FILE,
-      codexMeta({ id: ID, ts: t(0) }) +
-        codexTurn({ ts: t(0), model: 'gpt-5' }) +
-        codexTokens({ ts: t(1), total: { input: 5000, cached: 0, output: 100 }, last: { input: 5000, cached: 0, output: 100 } }) +
+    const s = sessionOf(
+      'gpt-5',
+      codexTokens({ ts: t(1), total: { input: 5000, cached: 0, output: 100 }, last: { input: 5000, cached: 0, output: 100 } }) +
         // compaction: the counter restarts
         codexTokens({ ts: t(2), total: { input: 300, cached: 0, output: 10 }, last: { input: 300, cached: 0, output: 10 } }) +
         codexTokens({ ts: t(3), last: { input: 40, cached: 10, output: 4 } }) +
         codexTokens({ ts: t(4), total: { input: 700, cached: 100, output: 30 }, last: { input: 400, cached: 100, output: 20 } }),
     );
-    const engine = scratch.engine();
-    engine.start();
-    const [s] = engine.ledger.summaries();
     // 5100, then 310 after the drop, 44 without a total (the running total becomes 354), then
     // its own 420: the total rose by 376 only, less than the event's own usage, so it restarted
     // (ccusage 20.0.24 counts the same 5874).
@@ -85,20 +84,15 @@ describe('Codex source', () => {
   });
 
   it('takes the difference of totals when it exceeds the last usage (events not logged), and the last usage when the total restarted above the old one', () => {
-    scratch.write(
-      FILE,
-      codexMeta({ id: ID, ts: t(0) }) +
-        codexTurn({ ts: t(0), model: 'gpt-5' }) +
-        codexTokens({ ts: t(1), total: { input: 1000, cached: 0, output: 50 }, last: { input: 1000, cached: 0, output: 50 } }) +
+    const s = sessionOf(
+      'gpt-5',
+      codexTokens({ ts: t(1), total: { input: 1000, cached: 0, output: 50 }, last: { input: 1000, cached: 0, output: 50 } }) +
         // Two requests since, one of them without an event of its own: the total holds both.
         codexTokens({ ts: t(2), total: { input: 3000, cached: 800, output: 150 }, last: { input: 1200, cached: 500, output: 60 } }) +
         // Resumed: the count restarts, at more than the old total (10000 > 3000, 2000 > 800, 400 > 150).
         codexTokens({ ts: t(3), total: { input: 10000, cached: 2000, output: 400 }, last: { input: 10000, cached: 2000, output: 400 } }) +
         codexTokens({ ts: t(4), total: { input: 10500, cached: 2300, output: 420 }, last: { input: 500, cached: 300, output: 20 } }),
     );
-    const engine = scratch.engine();
-    engine.start();
-    const [s] = engine.ledger.summaries();
     assert.deepEqual(
       [s.inputTokens + s.cacheReadTokens, s.cacheReadTokens, s.outputTokens, s.requests],
       [1000 + 2000 + 10000 + 500, 800 + 2000 + 300, 50 + 100 + 400 + 20, 4],
@@ -106,17 +100,12 @@ describe('Codex source', () => {
   });
 
   it('takes the model from the latest turn_context', () => {
-    scratch.write(
-      FILE,
-      codexMeta({ id: ID, ts: t(0) }) +
-        codexTurn({ ts: t(0), model: 'gpt-5' }) +
-        codexTokens({ ts: t(1), total: { input: 100, cached: 0, output: 10 } }) +
+    const s = sessionOf(
+      'gpt-5',
+      codexTokens({ ts: t(1), total: { input: 100, cached: 0, output: 10 } }) +
         codexTurn({ ts: t(2), model: 'gpt-5-mini' }) +
         codexTokens({ ts: t(3), total: { input: 300, cached: 0, output: 30 } }),
     );
-    const engine = scratch.engine();
-    engine.start();
-    const [s] = engine.ledger.summaries();
     assert.deepEqual(s.byModel.map((m) => [m.model, m.totalTokens]).sort(), [['gpt-5', 110], ['gpt-5-mini', 220]]);
   });
 

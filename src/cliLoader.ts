@@ -13,8 +13,11 @@ import path = require('node:path');
 import vm = require('node:vm');
 import { optionValue } from './core/util/args';
 import { defaultStateDir } from './core/util/paths';
+import { markUsed, pruneStale } from './core/util/stateFiles';
 
 const main = path.join(__dirname, 'cli-main.js');
+/** The code caches' names, `cli-<V8>-<bundle size>-<bundle time>.v8cache`: one per build and V8. */
+const CACHE_NAME = /^cli-.+\.v8cache$/;
 
 /** Where the code cache goes, read as the CLI reads its options; none when the CLI will refuse them. */
 function stateDir(argv: readonly string[]): string | undefined {
@@ -49,7 +52,9 @@ function runCached(dir: string): boolean {
   } catch {
     return false;
   }
-  if (!cachedData || script.cachedDataRejected) {
+  if (cachedData && !script.cachedDataRejected) {
+    markUsed(cacheFile);
+  } else {
     // Written at exit, so it also holds the functions this run compiled lazily.
     process.once('exit', () => {
       try {
@@ -57,6 +62,8 @@ function runCached(dir: string): boolean {
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(temp, cacheFile);
+        // Caches of builds unused for a month (an older install) go when a new build writes its own.
+        pruneStale(dir, CACHE_NAME, path.basename(cacheFile));
       } catch {
         // A cache that cannot be written costs the next run its compile time, nothing else.
       }

@@ -12,6 +12,7 @@ import { geminiDocumentSource, geminiLogSource } from './sources/gemini/geminiSo
 import { opencodeDbSource, opencodeStorageSource } from './sources/opencode/opencodeSource';
 import type { AgentSource, SourceEnv } from './sources/source';
 import type { ActivityEvent, AgentId } from './sources/types';
+import { markUsed, pruneStale, STALE_MS } from './util/stateFiles';
 
 export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, geminiDocumentSource, geminiLogSource, clineSource, clineSdkSource, rooCodeSource, kiloCodeSource, opencodeStorageSource, opencodeDbSource, copilotWorkspaceSource, copilotEmptyWindowSource];
 
@@ -21,6 +22,9 @@ export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, g
  * costs a few milliseconds. A statusline run every few seconds then writes nothing.
  */
 export const SAVE_MIN_BYTES = 8 * 1024 * 1024;
+
+/** The index files' names, `index-<hash of the roots>.bin`: one per configuration. */
+const INDEX_NAME = /^index-[0-9a-f]{13}\.bin$/;
 
 /**
  * Which of two files owns a request both contain with equal totals. Codex: the rollout that started
@@ -99,6 +103,7 @@ export class Engine {
     if (this.indexFile) {
       try {
         indexLoaded = loadIndex(this.indexFile, this.ledger, (files) => this.scanner.restore(files)) !== undefined;
+        if (indexLoaded) markUsed(this.indexFile);
       } catch (error) {
         if (!(error instanceof IndexError)) throw error;
         this.options.log?.(`Rebuilding the usage index (${error.message}): ${this.indexFile}`);
@@ -142,6 +147,10 @@ export class Engine {
       saveIndex(this.indexFile, this.scanner.fileStates(), this.ledger);
     } catch (error) {
       this.options.log?.(`Could not save the usage index ${this.indexFile}: ${(error as Error).message}`);
+      return;
     }
+    const dir = path.dirname(this.indexFile);
+    const removed = pruneStale(dir, INDEX_NAME, path.basename(this.indexFile));
+    if (removed.length > 0) this.options.log?.(`Removed ${removed.length} usage ${removed.length === 1 ? 'index' : 'indexes'} unused for ${STALE_MS / 86_400_000} days from ${dir}: ${removed.join(', ')}`);
   }
 }

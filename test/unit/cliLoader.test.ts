@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import Module from 'node:module';
 import * as path from 'node:path';
 import { claudeAssistant } from './helpers/fixtures';
 
@@ -46,6 +47,25 @@ describe('CLI entry point (dist/cli.js)', () => {
     const none = path.join(dir, 'none');
     assert.equal(run('--state-dir', none, '--no-cache'), first);
     assert.equal(fs.existsSync(none), false, '--no-cache writes nothing');
+  });
+
+  it("removes other builds' code caches unused for a month when it writes its own (Node without a built-in compile cache)", function () {
+    if ((Module as { enableCompileCache?: unknown }).enableCompileCache) this.skip();
+    const state = path.join(dir, 'state');
+    fs.mkdirSync(state);
+    const aged = (name: string, days: number) => {
+      fs.writeFileSync(path.join(state, name), 'an older build');
+      const at = (Date.now() - days * 86_400_000) / 1000;
+      fs.utimesSync(path.join(state, name), at, at);
+    };
+    aged('cli-11.3.244.8-node.38-100-1.v8cache', 31);
+    aged('cli-11.3.244.8-node.38-100-2.v8cache', 3);
+    aged('cli-11.3.244.8-node.38-100-3.v8cache.4242.tmp', 2);
+    aged('notes.txt', 400);
+    run('--state-dir', state);
+    const ours = fs.readdirSync(state).filter((f) => f.endsWith('.v8cache') && !f.includes('-100-'));
+    assert.equal(ours.length, 1, fs.readdirSync(state).join(', '));
+    assert.deepEqual(fs.readdirSync(state).filter((f) => !f.startsWith('index-') && f !== ours[0]).sort(), ['cli-11.3.244.8-node.38-100-2.v8cache', 'notes.txt']);
   });
 
   it('writes no code cache when --state-dir has no value (the CLI refuses it), not even into a folder named after the next option', () => {

@@ -155,6 +155,13 @@ describe('guard: budgetProjection', () => {
     assert.deepEqual(fired(guardInput(min(20), { records, task: task(5), settings }), 'budgetProjection'), []);
   });
 
+  it('says "in less than a minute" and "the last minute" as a person would', () => {
+    // A task a minute old, $0.50 a minute, $0.10 left: the rate is of the last minute.
+    const young = { startedAt: min(19), budget: { usd: 15 }, openCriteria: 1, spentUSD: 14.9, spentTokens: 1e6 };
+    const [v] = fired(guardInput(min(20), { records, task: young, settings }), 'budgetProjection');
+    assert.equal(v.message, "At the rate of the last minute ($0.50 a minute), this task's $15.00 budget runs out in less than a minute, with 1 done criterion still open.");
+  });
+
   it('is an error once the budget is spent, a new episode', () => {
     const [projected] = fired(guardInput(min(20), { records, task: task(10), settings }), 'budgetProjection');
     const [over] = fired(guardInput(min(20), { records, task: task(16), settings }), 'budgetProjection');
@@ -172,7 +179,7 @@ describe('guard: budgetProjection', () => {
     const tokens = { startedAt: min(0), budget: { tokens: 12e6 }, openCriteria: 1, spentUSD: 0, spentTokens: 10e6 };
     assert.match(fired(guardInput(min(20), { records, task: tokens, settings }), 'budgetProjection')[0].message, /12M token budget runs out in about 4 minutes/);
     const time = { startedAt: min(0), budget: { minutes: 30 }, openCriteria: 1, spentUSD: 0, spentTokens: 0 };
-    assert.match(fired(guardInput(min(20), { records, task: time, settings }), 'budgetProjection')[0].message, /30 minutes time budget runs out in about 10 minutes/);
+    assert.match(fired(guardInput(min(20), { records, task: time, settings }), 'budgetProjection')[0].message, /^This task's time budget of 30 minutes runs out in about 10 minutes, with 1 done criterion still open\.$/);
   });
 });
 

@@ -79,6 +79,18 @@ export function sessionName(session: SessionView): string {
 }
 
 /** `1 minute`, `45 minutes`, `2 h 10 min`. */
+/** When something happens, from now: `in less than a minute`, `in about 12 minutes`. */
+export function inAbout(ms: number): string {
+  const d = duration(ms);
+  return d === 'less than a minute' ? `in ${d}` : `in about ${d}`;
+}
+
+/** A span of time just past: `the last minute`, `the last 10 minutes`. */
+export function theLast(ms: number): string {
+  const d = duration(ms);
+  return d === '1 minute' ? 'the last minute' : `the last ${d}`;
+}
+
 export function duration(ms: number): string {
   if (ms < 30_000) return 'less than a minute';
   const minutes = Math.max(0, Math.round(ms / MINUTE));

@@ -1,5 +1,5 @@
 import { compactTokens, dollars } from '../../report/format';
-import { duration, MINUTE, recordsBetween, spend, type GuardContext } from '../context';
+import { duration, inAbout, MINUTE, recordsBetween, spend, theLast, type GuardContext } from '../context';
 import type { Verdict } from '../types';
 
 /**
@@ -35,13 +35,13 @@ export function budgetProjection(ctx: GuardContext): Verdict[] {
     }
     const minutesLeft = left / perMinute;
     if (minutesLeft >= settings.projectionHorizonMinutes) return;
-    const pace = kind === 'minutes' ? '' : `At the rate of the last ${duration(spanMinutes * MINUTE)}${rate}, `;
-    const subject = kind === 'minutes' ? `This task's ${show(limit)}${unit} time budget` : `this task's ${show(limit)}${unit} budget`;
+    const pace = kind === 'minutes' ? '' : `At the rate of ${theLast(spanMinutes * MINUTE)}${rate}, `;
+    const subject = kind === 'minutes' ? `This task's time budget of ${show(limit)}` : `this task's ${show(limit)}${unit} budget`;
     verdicts.push({
       rule: 'budgetProjection',
       severity: 'warning',
       episodeKey: ctx.key('budgetProjection', kind, 'projected'),
-      message: `${pace}${subject} runs out in about ${duration(minutesLeft * MINUTE)}, with ${open}.`,
+      message: `${pace}${subject} runs out ${inAbout(minutesLeft * MINUTE)}, with ${open}.`,
       evidence: { events: [], records: recent },
     });
   };

@@ -68,8 +68,10 @@ export function meterView(input: MeterInput): MeterView {
   let severity: Severity = 'none';
   if (task) {
     const share = task.budgetFraction === undefined ? undefined : Math.round(task.budgetFraction * 100);
-    text = `${task.paused ? '$(debug-pause)' : ICON} ${cost} · ${tokens}${share === undefined ? '' : ` · ${share}%`}`;
-    aria = `Agent Meter: task ${task.paused ? 'paused' : 'active'}, ${spokenCost(numbers)}, ${grouped(numbers.totalTokens)} tokens${share === undefined ? '' : `, ${share} percent of budget`}`;
+    // Some spend is never shown as 0% of the budget.
+    const under1 = share === 0 && task.budgetFraction! > 0;
+    text = `${task.paused ? '$(debug-pause)' : ICON} ${cost} · ${tokens}${share === undefined ? '' : ` · ${under1 ? '<1' : share}%`}`;
+    aria = `Agent Meter: task ${task.paused ? 'paused' : 'active'}, ${spokenCost(numbers)}, ${grouped(numbers.totalTokens)} tokens${share === undefined ? '' : `, ${under1 ? 'less than 1' : share} percent of budget`}`;
     if (share !== undefined) severity = share >= input.errorAt ? 'error' : share >= input.warningAt ? 'warning' : 'none';
   } else if (numbers.requests === 0) {
     text = `${ICON} Agent Meter`;

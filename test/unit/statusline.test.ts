@@ -52,6 +52,7 @@ describe('statusline', () => {
     const line = (t: StatuslineTask) => statuslineText(statuslineNumbers({ now: NOW, dayStart: DAY, records: [], task: t }), 'Opus 4.5');
     assert.equal(line(task({})), 'Opus 4.5 · task $3.05 of $5.00 (61%)');
     assert.equal(line(task({ costUSD: null, totalTokens: 0, fraction: 0 })), 'Opus 4.5 · task $0.00 of $5.00 (0%)', 'nothing spent yet');
+    assert.equal(line(task({ costUSD: 0.004, totalTokens: 900, fraction: 0.0008 })), 'Opus 4.5 · task $0.004 of $5.00 (<1%)', 'some spend is never 0%');
     assert.equal(line(task({ budget: { tokens: 300_000 }, binding: 'tokens', fraction: 0.4 })), 'Opus 4.5 · task 120k of 300k tokens (40%)');
     assert.equal(line(task({ budget: { minutes: 45 }, binding: 'minutes', fraction: 0.28, paused: true })), 'Opus 4.5 · task paused 12 of 45 min (28%)');
     assert.equal(line(task({ costUSD: null, fraction: undefined, binding: undefined })), 'Opus 4.5 · task 120k tokens (unpriced)');

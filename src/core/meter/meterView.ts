@@ -1,5 +1,5 @@
 import type { ModelTotals, Totals } from '../ledger/ledger';
-import { compactTokens, dollars, grouped } from '../report/format';
+import { budgetShare, compactTokens, dollars, grouped } from '../report/format';
 import type { AgentId } from '../sources/types';
 
 /** A session line in the tooltip. */
@@ -67,11 +67,11 @@ export function meterView(input: MeterInput): MeterView {
   let aria: string;
   let severity: Severity = 'none';
   if (task) {
-    const share = task.budgetFraction === undefined ? undefined : Math.round(task.budgetFraction * 100);
-    // Some spend is never shown as 0% of the budget.
-    const under1 = share === 0 && task.budgetFraction! > 0;
-    text = `${task.paused ? '$(debug-pause)' : ICON} ${cost} · ${tokens}${share === undefined ? '' : ` · ${under1 ? '<1' : share}%`}`;
-    aria = `Agent Meter: task ${task.paused ? 'paused' : 'active'}, ${spokenCost(numbers)}, ${grouped(numbers.totalTokens)} tokens${share === undefined ? '' : `, ${under1 ? 'less than 1' : share} percent of budget`}`;
+    const fraction = task.budgetFraction;
+    const share = fraction === undefined ? undefined : Math.round(fraction * 100);
+    const shown = fraction === undefined ? undefined : budgetShare(fraction);
+    text = `${task.paused ? '$(debug-pause)' : ICON} ${cost} · ${tokens}${shown === undefined ? '' : ` · ${shown}`}`;
+    aria = `Agent Meter: task ${task.paused ? 'paused' : 'active'}, ${spokenCost(numbers)}, ${grouped(numbers.totalTokens)} tokens${shown === undefined ? '' : `, ${shown.replace('<', 'less than ').replace('%', ' percent')} of budget`}`;
     if (share !== undefined) severity = share >= input.errorAt ? 'error' : share >= input.warningAt ? 'warning' : 'none';
   } else if (numbers.requests === 0) {
     text = `${ICON} Agent Meter`;

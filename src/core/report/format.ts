@@ -23,3 +23,9 @@ export function dollars(value: number | null, unpricedLabel = 'unpriced'): strin
 export function grouped(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** A share of a budget (1 = 100%) as `62%`; some spend is never `0%` but `<1%`. */
+export function budgetShare(fraction: number): string {
+  const percent = Math.round(fraction * 100);
+  return percent === 0 && fraction > 0 ? '<1%' : `${percent}%`;
+}

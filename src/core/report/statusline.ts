@@ -2,7 +2,7 @@ import path = require('node:path');
 import { addRecord, emptyTotals, type LedgerRecord, type SessionSummary, type Totals } from '../ledger/ledger';
 import { globalStorageDirs } from '../sources/cline/clineSource';
 import type { SourceEnv } from '../sources/source';
-import { compactTokens, dollars } from './format';
+import { budgetShare, compactTokens, dollars } from './format';
 
 /**
  * The one-line meter for a terminal: Claude Code's `statusLine` command, a tmux status, a prompt.
@@ -114,7 +114,7 @@ function amount(s: Spend, unit: string): string {
 /** `task $3.05 of $5 (61%)`: the budget kind closest to its limit; `task paused …` while paused. */
 function taskText(t: StatuslineTask): string {
   const head = t.paused ? 'task paused' : 'task';
-  const share = t.fraction === undefined ? '' : ` (${Math.round(t.fraction * 100)}%)`;
+  const share = t.fraction === undefined ? '' : ` (${budgetShare(t.fraction)})`;
   switch (t.binding) {
     case 'usd':
       // Measured in dollars only when something was priced or nothing was spent yet.

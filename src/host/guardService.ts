@@ -141,12 +141,14 @@ export class GuardService extends Disposable {
     }
     this.log.warn(`Flag ${v.rule} (${v.severity}): ${v.message}`);
     const show = v.severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    void show(`Agent Meter: ${v.message}`, 'Open Recap', 'Snooze 15 min', 'Raise Budget', 'Finish Task', 'Mute for This Task').then((pick) => {
-      if (pick === 'Open Recap') void vscode.commands.executeCommand(COMMANDS.showRecap, task.id);
-      else if (pick === 'Snooze 15 min') this.snooze(15);
+    // Short labels: VS Code gives a toast's buttons one row of a 450 px toast, and five longer ones
+    // were cut to "Finis…". Finish ends the task; Mute silences this rule for this task.
+    void show(`Agent Meter: ${v.message}`, 'Recap', 'Snooze 15m', 'Raise Budget', 'Finish', 'Mute').then((pick) => {
+      if (pick === 'Recap') void vscode.commands.executeCommand(COMMANDS.showRecap, task.id);
+      else if (pick === 'Snooze 15m') this.snooze(15);
       else if (pick === 'Raise Budget') void vscode.commands.executeCommand(COMMANDS.editBudget);
-      else if (pick === 'Finish Task') void vscode.commands.executeCommand(COMMANDS.finishTask);
-      else if (pick === 'Mute for This Task') this.tasks.update(task.id, (t) => muteRule(t, v.rule));
+      else if (pick === 'Finish') void vscode.commands.executeCommand(COMMANDS.finishTask);
+      else if (pick === 'Mute') this.tasks.update(task.id, (t) => muteRule(t, v.rule));
     });
   }
 }

@@ -142,11 +142,12 @@ export class MeterController extends Disposable {
     const top = Math.max(...won);
     const message = `Agent Meter: the task "${task.goal}" has used ${top}% of its budget.`;
     const show = top >= 100 ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    void show(message, 'Open Recap', 'Raise Budget', 'Finish Task', 'Snooze').then((pick) => {
-      if (pick === 'Open Recap') void vscode.commands.executeCommand(COMMANDS.showRecap);
+    // The same words as a flag's notification (GuardService.raise); Snooze… asks for how long.
+    void show(message, 'Recap', 'Raise Budget', 'Finish', 'Snooze…').then((pick) => {
+      if (pick === 'Recap') void vscode.commands.executeCommand(COMMANDS.showRecap);
       else if (pick === 'Raise Budget') void vscode.commands.executeCommand(COMMANDS.editBudget);
-      else if (pick === 'Finish Task') void vscode.commands.executeCommand(COMMANDS.finishTask);
-      else if (pick === 'Snooze') void vscode.commands.executeCommand(COMMANDS.snoozeAlerts);
+      else if (pick === 'Finish') void vscode.commands.executeCommand(COMMANDS.finishTask);
+      else if (pick === 'Snooze…') void vscode.commands.executeCommand(COMMANDS.snoozeAlerts);
     });
   }
 

@@ -374,8 +374,19 @@ describe('flags raised against a task by real agents', function () {
     const flag = await waitForFlag('repeatedToolCycle', 15_000);
     assert.ok(flag.at - fifth <= 10_000, `flagged ${flag.at - fifth} ms after the fifth identical call`);
     assert.match(flag.message, /\S/);
-    const toast = await launched.page.waitForSelector('.notification-toast:has-text("Agent Meter")', { timeout: 10_000 });
-    assert.ok(toast);
+    // Measured once the toast has finished fading in (its buttons are narrower while it scales).
+    const toast = await launched.page.waitForSelector('.notification-toast.notification-fade-in-done:has-text("has called")', { timeout: 10_000 });
+    // The five actions, each label whole in the toast (longer ones were cut to "Finis…").
+    const buttons = await toast.$$eval('.monaco-button', (els) =>
+      els.map((b) => {
+        const text = document.createRange();
+        text.selectNodeContents(b);
+        const style = getComputedStyle(b);
+        const room = b.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return { label: b.textContent ?? '', cut: text.getBoundingClientRect().width > room + 0.5 };
+      }),
+    );
+    assert.deepEqual(buttons, ['Recap', 'Snooze 15m', 'Raise Budget', 'Finish', 'Mute'].map((label) => ({ label, cut: false })));
     await shot('flag-runaway.png');
     await meterText((m) => m.background !== 'rgba(0, 0, 0, 0)', 5000);
   });

@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): AgentMeterApi {
   const tasks = store.add(new TaskService(storageDir, log, folders));
   const statusBar = store.add(new StatusBar());
   const meter = store.add(new MeterController(engine, tasks, statusBar, () => settings, folders, log));
-  const guard = store.add(new GuardService(engine, tasks, meter, log, () => settings.guard, context.workspaceState));
+  const guard = store.add(new GuardService(engine, tasks, meter, log, () => settings, context.workspaceState));
   meter.setFlagSource(() => guard.openFlags);
   store.add(guard.onDidChange(() => meter.update()));
   const stopHook = store.add(new StopHookService(context.extensionPath, storageDir, context.workspaceState, tasks, meter, guard, log, folders));

@@ -39,7 +39,7 @@ export class GuardService extends Disposable {
     private readonly tasks: TaskService,
     private readonly meter: MeterController,
     private readonly log: vscode.LogOutputChannel,
-    private readonly overrides: () => Partial<GuardSettings>,
+    private readonly settings: () => { readonly guard: Partial<GuardSettings>; readonly alertThresholds: readonly number[] },
     private readonly state?: vscode.Memento,
   ) {
     super();
@@ -95,7 +95,7 @@ export class GuardService extends Disposable {
     for (const s of sessions) for (const e of this.engine.activity.events(s.agent, s.sessionId)) if (e.timestamp >= task.createdAt) events.push(e);
     events.sort((a, b) => a.timestamp - b.timestamp);
     this.log.trace(`Guard: ${sessions.length} sessions, ${events.length} events, ${records.length} records`);
-    const settings = guardSettings(this.overrides());
+    const settings = guardSettings(this.settings().guard);
     const verdicts = evaluate({
       now,
       events,
@@ -140,6 +140,9 @@ export class GuardService extends Disposable {
       this.log.warn(`Could not keep the flag with the task: ${(error as Error).message}`);
     }
     this.log.warn(`Flag ${v.rule} (${v.severity}): ${v.message}`);
+    // A spent budget is the budget alert's to say (MeterController, at 100%) in the same moment:
+    // the flag is kept and colours the meter, without a second notification for it.
+    if (v.rule === 'budgetProjection' && v.severity === 'error' && this.settings().alertThresholds.includes(100)) return;
     const show = v.severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
     // Short labels: VS Code gives a toast's buttons one row of a 450 px toast, and five longer ones
     // were cut to "Finis…". Finish ends the task; Mute silences this rule for this task.

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { meterView, type MeterInput, type MeterView } from '../core/meter/meterView';
 import type { SessionSummary } from '../core/ledger/ledger';
+import { budgetShare } from '../core/report/format';
 import { alertsDue, budgetUse, burnRate, projectedExhaustion } from '../core/tasks/budget';
 import { inWorkspace, taskNumbers, taskUsage, workspaceSpendToday } from '../core/tasks/attribution';
 import type { Task, TaskNumbers } from '../core/tasks/task';
@@ -140,7 +141,8 @@ export class MeterController extends Disposable {
     }
     if (won.length === 0 || Date.now() < this.snoozedUntil) return;
     const top = Math.max(...won);
-    const message = `Agent Meter: the task "${task.goal}" has used ${top}% of its budget.`;
+    // What is used now, not the threshold crossed: an edit of the budget can jump past several.
+    const message = `Agent Meter: the task "${task.goal}" has used ${budgetShare(fraction ?? top / 100)} of its budget.`;
     const show = top >= 100 ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
     // The same words as a flag's notification (GuardService.raise); Snooze… asks for how long.
     void show(message, 'Recap', 'Raise Budget', 'Finish', 'Snooze…').then((pick) => {

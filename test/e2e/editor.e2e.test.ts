@@ -214,6 +214,14 @@ describe('the extension in a real editor, fed by a real agent', function () {
     await palette('Agent Meter: Edit Budget');
     await answer(`$${(numbers.costUSD! / 2).toFixed(6)}`, true);
     await meterText((m) => m.text.endsWith(' · 200%') && m.background === error, 10_000);
+    // One notification says the budget is spent: the alert at 100%, with the share used now. The
+    // guard keeps its own flag for that moment with the task (for the recap and the meter) without
+    // saying it a second time.
+    await page.waitForSelector('.notification-toast:has-text("has used 200% of its budget")', { timeout: 10_000 });
+    const spentFlag = () => storedTasks(editor).find((t) => t.status === 'active')?.flags.find((f) => f.rule === 'budgetProjection' && f.severity === 'error');
+    for (const deadline = Date.now() + 10_000; !spentFlag() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    assert.match(spentFlag()?.message ?? '', /and agents are still working/, 'the guard kept its flag for the spent budget');
+    assert.equal(await page.locator('.notification-toast:has-text("agents are still working")').count(), 0, 'and showed no second notification');
     await shot('meter-task-error.png');
     assert.notEqual(warned.background, normal);
   });

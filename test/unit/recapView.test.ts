@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { isAllowedAttr, mount, type MountDocument } from '../../src/core/recap/mount';
 import { historyModel, recapModel } from '../../src/core/recap/recapModel';
 import type { HistoryRow, RecapModel } from '../../src/core/recap/recapTypes';
-import { compareRows, filterRows, INITIAL_UI, renderPage, restoreUi, sortRows, type Action, type VNode } from '../../src/core/recap/recapView';
+import { compareRows, filterRows, INITIAL_UI, renderPage, restoreUi, sortRows, timelineChart, type Action, type VNode } from '../../src/core/recap/recapView';
 import type { LedgerRecord } from '../../src/core/ledger/ledger';
 import type { ActivityEvent } from '../../src/core/sources/types';
 import { finishTask, startTask, type Task } from '../../src/core/tasks/task';
@@ -193,6 +193,27 @@ describe('recap page: structure and accessibility', () => {
     assert.equal((svg.children ?? []).filter((c) => c.tag === 'circle').length, 1, 'one dot per request');
     assert.equal((svg.children ?? []).filter((c) => c.tag === 'line' && c.attrs?.class?.startsWith('mark')).length, 2, 'a user turn and a flag');
     assert.ok((svg.children ?? []).filter((c) => c.tag === 'circle').every((c) => c.on?.mouseenter?.kind === 'tip'));
+  });
+
+  it("labels the timeline's axes exactly and as precisely as its span needs", () => {
+    /** The chart's axis labels: the dollars up the side, then the times at both ends. */
+    const axis = (spanMs: number, usd: number[]) => {
+      const points = usd.map((v, i) => ({ at: T0 + (i * spanMs) / Math.max(1, usd.length - 1), usd: v }));
+      const chart = timelineChart({ ...model, timeline: { from: T0, to: T0 + spanMs, points, marks: [] } });
+      return (chart.children ?? []).filter((c) => c.attrs?.class === 'axis').map((c) => c.text ?? '');
+    };
+    // $0.043 in 11 s: gridlines at $0.025 steps (once labelled "$0.03"), and seconds at both ends.
+    const short = axis(11_000, [0, 0.01, 0.043]);
+    assert.deepEqual(short.slice(0, 3), ['$0.000', '$0.025', '$0.050']);
+    assert.match(short[3], /\d:\d{2}:\d{2}/);
+    assert.notEqual(short[3], short[4], 'the two ends of an 11 s task read differently');
+    const hour = axis(3_600_000, [0, 1.3, 3.7]);
+    assert.deepEqual(hour.slice(0, 3), ['$0.00', '$2.00', '$4.00']);
+    assert.doesNotMatch(hour[3], /\d:\d{2}:\d{2}/, 'minutes are enough for an hour');
+    const days = axis(3 * 86_400_000, [0, 12, 18]);
+    assert.deepEqual(days.slice(0, 3), ['$0.00', '$10.00', '$20.00']);
+    assert.match(days[4], /[A-Z][a-z]{2} \d/, 'the day for a span of days');
+    assert.deepEqual(axis(60_000, [0, 0]).slice(0, 3), ['$0.00', '$0.50', '$1.00'], 'nothing spent yet');
   });
 
   it('gives every button a name and every form control a label', () => {

@@ -253,7 +253,12 @@ export function timelineChart(m: RecapModel): VNode {
   const { points, marks, from } = m.timeline;
   const to = Math.max(m.timeline.to, from + 1);
   const max = Math.max(...points.map((p) => p.usd), 0);
-  const top = max > 0 ? niceCeil(max) : 1;
+  // Two gridlines above zero, a round step apart, each labelled exactly ($0.025, not $0.03).
+  const step = max > 0 ? niceCeil(max / 2) : 0.5;
+  const top = 2 * step;
+  const decimals = decimalsOf(step);
+  const tick = (v: number) => `$${v.toFixed(decimals)}`;
+  const at = (ms: number) => axisTime(ms, to - from);
   const x = (at: number) => CHART.left + ((at - from) / (to - from)) * (CHART.w - CHART.left - CHART.right);
   const y = (usd: number) => CHART.h - CHART.bottom - (usd / top) * (CHART.h - CHART.top - CHART.bottom);
   const f = (n: number) => n.toFixed(1);
@@ -261,14 +266,14 @@ export function timelineChart(m: RecapModel): VNode {
   const total = points.at(-1)?.usd ?? 0;
   const label = `Cumulative spend from ${dollars(0)} to ${dollars(total)} between ${time(from)} and ${time(to)}; ${marks.filter((k) => k.kind === 'userTurn').length} user turns and ${marks.filter((k) => k.kind === 'flag').length} flags marked.`;
   const children: VNode[] = [s('title', {}, [], label)];
-  for (const v of [0, top / 2, top]) {
+  for (const v of [0, step, top]) {
     children.push(s('line', { x1: f(CHART.left), x2: f(CHART.w - CHART.right), y1: f(y(v)), y2: f(y(v)), class: 'grid' }));
-    children.push(s('text', { x: f(CHART.left - 6), y: f(y(v) + 4), 'text-anchor': 'end', class: 'axis' }, [], dollars(v)));
+    children.push(s('text', { x: f(CHART.left - 6), y: f(y(v) + 4), 'text-anchor': 'end', class: 'axis' }, [], tick(v)));
   }
-  children.push(s('text', { x: f(CHART.left), y: f(CHART.h - 8), class: 'axis' }, [], clock(from)));
-  children.push(s('text', { x: f(CHART.w - CHART.right), y: f(CHART.h - 8), 'text-anchor': 'end', class: 'axis' }, [], clock(to)));
+  children.push(s('text', { x: f(CHART.left), y: f(CHART.h - 8), class: 'axis' }, [], at(from)));
+  children.push(s('text', { x: f(CHART.w - CHART.right), y: f(CHART.h - 8), 'text-anchor': 'end', class: 'axis' }, [], at(to)));
   for (const k of marks) {
-    const tip = k.kind === 'userTurn' ? `${clock(k.at)} user turn` : `${clock(k.at)} ${k.severity === 'error' ? 'error' : 'warning'} flag — ${k.label}`;
+    const tip = k.kind === 'userTurn' ? `${at(k.at)} user turn` : `${at(k.at)} ${k.severity === 'error' ? 'error' : 'warning'} flag — ${k.label}`;
     children.push({
       tag: 'line',
       svg: true,
@@ -291,6 +296,22 @@ export function timelineChart(m: RecapModel): VNode {
 function timelineTable(m: RecapModel): VNode {
   const rows = m.timeline.marks.map((k) => [time(k.at), k.kind === 'userTurn' ? 'User turn' : `Flag (${k.severity ?? 'warning'})`, k.kind === 'userTurn' ? '' : k.label]);
   return h('details', { class: 'chart-data' }, [t('summary', 'Timeline events as a table'), table('User turns and flags', ['When', 'Event', 'Detail'], rows)]);
+}
+
+/** Decimals that write a round step exactly, at least the cents: 2 for $0.50, 3 for $0.025. */
+function decimalsOf(step: number): number {
+  let d = 2;
+  while (d < 8 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-6) d++;
+  return d;
+}
+
+/**
+ * A time on the chart's axis, as precise as its span needs: seconds for a span of minutes (two
+ * ends of an 11 s task both read "08:03" otherwise), the day too for one of more than a day.
+ */
+function axisTime(at: number, spanMs: number): string {
+  if (spanMs >= 86_400_000) return new Date(at).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return new Date(at).toLocaleTimeString([], spanMs < 600_000 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
 }
 
 function niceCeil(v: number): number {

@@ -157,6 +157,7 @@ describe('recap page: log text is only ever text', () => {
     assert.ok(texts.filter((x) => x === EVIL).length >= 6, 'goal, criterion, tool, model, session id, evidence…');
     assert.ok(all.includes(`Git: ${EVIL}`));
     assert.ok(all.includes('{"html":"<img src=x onerror=alert(1)>"}'));
+    assert.ok(all.includes('1 tool call, 1 error, 1 user turn.'), 'one of each, in the singular');
   });
 
   it('refuses an attribute outside the allow list', () => {

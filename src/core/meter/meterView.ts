@@ -1,5 +1,5 @@
 import type { ModelTotals, Totals } from '../ledger/ledger';
-import { budgetShare, compactTokens, dollars, grouped } from '../report/format';
+import { budgetShare, compactTokens, counted, dollars, grouped } from '../report/format';
 import type { AgentId } from '../sources/types';
 
 /** A session line in the tooltip. */
@@ -123,7 +123,7 @@ function tooltip(input: MeterInput): string {
     for (const m of n.byModel) lines.push(`| ${escapeMarkdown(m.model)}${m.estimated ? ' (estimated)' : ''} | ${compactTokens(m.totalTokens)} | ${m.priced ? dollars(m.costUSD) : 'unpriced'} |`);
     lines.push('');
     const cacheable = n.inputTokens + n.cacheCreationTokens + n.cacheReadTokens;
-    if (cacheable > 0) lines.push(`Cache hit rate: ${((n.cacheReadTokens / cacheable) * 100).toFixed(0)}% · ${n.requests} requests`);
+    if (cacheable > 0) lines.push(`Cache hit rate: ${((n.cacheReadTokens / cacheable) * 100).toFixed(0)}% · ${counted(n.requests, 'request')}`);
     if (n.unpricedModels.length) lines.push(`Unpriced (not in the price table, not counted as $0): ${n.unpricedModels.map(escapeMarkdown).join(', ')}`);
     if (n.byModel.some((m) => m.estimated)) lines.push('≈ Estimated: some counts were tokenized from the logged text because the agent recorded none.');
     lines.push('', `Sessions counted (${n.sessions.length}):`);

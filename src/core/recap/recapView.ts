@@ -7,7 +7,7 @@
  * tests check the tree in plain Node.
  */
 import { z } from 'zod';
-import { compactTokens, dollars, grouped } from '../report/format';
+import { compactTokens, counted, dollars, grouped } from '../report/format';
 import { AGENT_NAMES } from '../sources/agentNames';
 import { costText, duration, outcomeText, percent } from './export';
 import type { ExportFormat, View } from './protocol';
@@ -170,7 +170,7 @@ export function renderRecap(m: RecapModel): VNode[] {
       t('h2', 'Cost and outcome', { id: 'cost-h' }),
       h('dl', { class: 'stats' }, [
         stat('Cost', costText(m.costUSD, m.unpricedModels), m.unpricedModels.length ? `Unpriced: ${m.unpricedModels.join(', ')}` : undefined),
-        stat('Tokens', compactTokens(m.tokens.total), `${grouped(m.tokens.total)} tokens in ${grouped(m.requests)} requests`),
+        stat('Tokens', compactTokens(m.tokens.total), `${counted(m.tokens.total, 'token')} in ${counted(m.requests, 'request')}`),
         stat('Active time', duration(m.activeMs)),
         stat('Wall time', duration(m.wallMs)),
         stat('Cache hit rate', percent(m.cacheHitRate)),
@@ -204,7 +204,7 @@ export function renderRecap(m: RecapModel): VNode[] {
     ]),
     h('section', { 'aria-labelledby': 'where-h' }, [
       t('h2', 'Where the tokens went', { id: 'where-h' }),
-      t('p', `${grouped(m.toolCalls)} tool calls, ${grouped(m.toolErrors)} errors, ${grouped(m.userTurns)} user turns.`),
+      t('p', `${counted(m.toolCalls, 'tool call')}, ${counted(m.toolErrors, 'error')}, ${counted(m.userTurns, 'user turn')}.`),
       m.tools.length ? table('Tool calls by tool', ['Tool', 'Calls', 'Errors'], m.tools.map((x) => [x.name, grouped(x.calls), grouped(x.errors)])) : t('p', 'No tool activity recorded for this task.', { class: 'muted' }),
       table(
         `The ${m.topRequests.length} most expensive requests`,
@@ -264,7 +264,7 @@ export function timelineChart(m: RecapModel): VNode {
   const f = (n: number) => n.toFixed(1);
   const line = points.map((p, i) => `${i ? 'L' : 'M'}${f(x(p.at))} ${f(y(p.usd))}`).join(' ');
   const total = points.at(-1)?.usd ?? 0;
-  const label = `Cumulative spend from ${dollars(0)} to ${dollars(total)} between ${time(from)} and ${time(to)}; ${marks.filter((k) => k.kind === 'userTurn').length} user turns and ${marks.filter((k) => k.kind === 'flag').length} flags marked.`;
+  const label = `Cumulative spend from ${dollars(0)} to ${dollars(total)} between ${time(from)} and ${time(to)}; ${counted(marks.filter((k) => k.kind === 'userTurn').length, 'user turn')} and ${counted(marks.filter((k) => k.kind === 'flag').length, 'flag')} marked.`;
   const children: VNode[] = [s('title', {}, [], label)];
   for (const v of [0, step, top]) {
     children.push(s('line', { x1: f(CHART.left), x2: f(CHART.w - CHART.right), y1: f(y(v)), y2: f(y(v)), class: 'grid' }));
@@ -406,7 +406,7 @@ export function renderHistory(history: HistoryModel, ui: UiState): VNode[] {
         select('agent', 'Agent', [['', 'All'], ...AGENT_NAMES], ui.filter.agent),
         button(a && b ? 'Compare the two picked' : `Pick two tasks to compare (${ui.picked.length}/2)`, a && b ? { kind: 'navigate', view: { view: 'compare', a, b } } : { kind: 'navigate', view: { view: 'history' } }, { ...(a && b ? {} : { disabled: 'true' }), 'data-key': 'compare-go' }),
       ]),
-      t('p', `${rows.length} of ${history.rows.length} tasks`, { class: 'muted', role: 'status' }),
+      t('p', `${grouped(rows.length)} of ${counted(history.rows.length, 'task')}`, { class: 'muted', role: 'status' }),
       h('table', { class: 'history' }, [
         t('caption', 'All tasks; choose a column heading to sort'),
         h('thead', {}, [

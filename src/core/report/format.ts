@@ -29,3 +29,8 @@ export function budgetShare(fraction: number): string {
   const percent = Math.round(fraction * 100);
   return percent === 0 && fraction > 0 ? '<1%' : `${percent}%`;
 }
+
+/** `1 request`, `2,417 requests`: a count and its noun, singular for one. */
+export function counted(n: number, singular: string, plural = `${singular}s`): string {
+  return `${grouped(n)} ${n === 1 ? singular : plural}`;
+}

@@ -1,6 +1,6 @@
 import { emptyTotals, mergeTotals, type SessionSummary } from '../ledger/ledger';
 import { localMinute } from '../util/day';
-import { compactTokens, dollars, grouped } from './format';
+import { compactTokens, counted, dollars, grouped } from './format';
 
 /**
  * The CLI's `sessions` table: one row per session, oldest activity first (the most recent sits
@@ -31,7 +31,7 @@ export function sessionsTable(sessions: readonly SessionSummary[], prices: { sou
     mergeTotals(all, s);
     if (s.unpricedModels.length) unpriced = true;
   }
-  const count = `${sessions.length} session${sessions.length === 1 ? '' : 's'}`;
+  const count = counted(sessions.length, 'session');
   rows.push(['Total', count, '', '', grouped(all.inputTokens), grouped(all.outputTokens), grouped(all.cacheCreationTokens), grouped(all.cacheReadTokens), compactTokens(all.totalTokens), dollars(all.costUSD) + (unpriced ? ' + unpriced' : '')]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const numeric = new Set([4, 5, 6, 7, 8, 9]);

@@ -149,7 +149,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (task) {
       items.push({ label: '$(check) Finish Task…', description: task.goal, command: COMMANDS.finishTask });
       items.push(task.status === 'paused' ? { label: '$(debug-start) Resume Task', command: COMMANDS.resumeTask } : { label: '$(debug-pause) Pause Task', command: COMMANDS.pauseTask });
-      items.push({ label: '$(edit) Edit Budget', description: formatBudgetText(task.budget), command: COMMANDS.editBudget });
+      items.push({ label: '$(edit) Edit Budget…', description: formatBudgetText(task.budget), command: COMMANDS.editBudget });
     } else {
       items.push({ label: '$(target) Start Task…', description: 'define done and a budget before the agent starts', command: COMMANDS.startTask });
     }

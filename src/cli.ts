@@ -169,7 +169,7 @@ function sessionsCommand(args: Args): void {
     const files = `${stats.filesSeen} agent log file${stats.filesSeen === 1 ? '' : 's'}`;
     writeOut(`No agent usage in the ${files} found${skipped > 0 ? ` (${skipped} line${skipped === 1 ? '' : 's'} or files passed over: ${which})` : ''}.\n`);
   } else {
-    writeOut(sessionsTable(sessions, pricer.tableInfo));
+    writeOut(sessionsTable(sessions, pricer.tableInfo, undefined, terminalWidth()));
   }
 }
 
@@ -355,6 +355,18 @@ function main(argv: string[]): number | Promise<number> {
     }
     throw error;
   }
+}
+
+/**
+ * The columns of the terminal stdout is, for a table that fits it; undefined for a pipe or a file,
+ * which get the whole table. `COLUMNS` (set by a user or a pager) wins.
+ */
+function terminalWidth(): number | undefined {
+  const set = Number(process.env.COLUMNS);
+  if (Number.isInteger(set) && set > 0) return set;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (!(require('node:tty') as typeof import('node:tty')).isatty(1)) return undefined;
+  return process.stdout.columns || undefined;
 }
 
 /** Whether some output went through process.stdout (see writeOut) and may still be queued. */

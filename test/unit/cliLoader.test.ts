@@ -89,6 +89,46 @@ describe('CLI entry point (dist/cli.js)', () => {
     assert.match(table('--since', '2026-11-01'), /^Total +1 session /m);
   });
 
+  it("fits the table to a terminal's width, and gives a pipe the whole table", () => {
+    const session = '11111111-2222-3333-4444-555555555555';
+    fs.mkdirSync(path.join(dir, 'claude', 'projects', '-w'), { recursive: true });
+    const models = ['claude-haiku-4-5-20251001', 'claude-sonnet-4-5-20250929', 'claude-opus-4-1-20250805'];
+    fs.writeFileSync(
+      path.join(dir, 'claude', 'projects', '-w', `${session}.jsonl`),
+      models.map((model, i) => claudeAssistant({ session, id: `m${i}`, requestId: `r${i}`, ts: '2026-11-01T10:00:00.000Z', model, usage: { input: 5, output: 7 } })).join(''),
+    );
+    const piped = sessions('--no-cache');
+    assert.match(piped, /claude-haiku-4-5-20251001, claude-opus-4-1-20250805, claude-sonnet-4-5-20250929 +15 +21 /, 'a pipe gets every column');
+    // A real terminal of 80 columns (a pty made here with python3), without COLUMNS set.
+    const harness = `
+import os, pty, sys, fcntl, termios, struct, subprocess, json
+master, slave = pty.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 80, 0, 0))
+p = subprocess.Popen(sys.argv[1:], stdout=slave, stderr=subprocess.PIPE)
+os.close(slave)
+out = b''
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        break
+    if not chunk: break
+    out += chunk
+print(json.dumps({'status': p.wait(), 'stdout': out.decode(), 'stderr': p.stderr.read().decode()}))
+`;
+    const r = spawnSync('python3', ['-c', harness, process.execPath, cli, 'sessions', '--no-cache'], {
+      env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const tty = JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string };
+    assert.equal(tty.status, 0, tty.stderr);
+    const lines = tty.stdout.replace(/\r\n/g, '\n').trimEnd().split('\n');
+    assert.match(lines[0], /^Agent +Session +Last activity +Models +Total +Cost$/);
+    assert.match(tty.stdout, /haiku-4-5, opus-4-1, sonnet-4-5|haiku-4-5, opus-4-1, …/);
+    for (const line of lines) assert.ok(line.length <= 80, `fits 80 columns: ${line}`);
+  });
+
   it('says when it found logs but no usage in them, and how much it passed over', () => {
     fs.mkdirSync(path.join(dir, 'claude', 'projects', '-w'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'claude', 'projects', '-w', 'a.jsonl'), 'not json\nnor this\n');

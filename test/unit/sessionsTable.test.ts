@@ -60,6 +60,40 @@ describe('sessions table (CLI)', () => {
     assert.doesNotMatch(text, /\$0\.00/);
   });
 
+  it("narrows to a terminal's width: short model names, then total and cost only, then models cut", () => {
+    const wide = session({
+      sessionId: 'eeeeeeee-5',
+      firstActivity: Date.UTC(2026, 10, 1, 8),
+      lastActivity: Date.UTC(2026, 10, 1, 9),
+      models: ['claude-haiku-4-5-20251001', 'claude-opus-4-6', 'claude-sonnet-4-5-20250929'],
+      inputTokens: 12_373,
+      outputTokens: 50_347,
+      cacheCreationTokens: 594_063,
+      cacheReadTokens: 5_813_746,
+      totalTokens: 6_470_529,
+      costUSD: 4.8,
+    });
+    const table = (width?: number) => sessionsTable([wide, late], PRICES, 0, width);
+    const full = table();
+    const fullWidth = Math.max(...full.split('\n').slice(0, -2).map((l) => l.length));
+    assert.equal(table(fullWidth), full, 'a terminal wide enough gets the whole table');
+    assert.match(full, /claude-haiku-4-5-20251001, claude-opus-4-6, claude-sonnet-4-5-20250929 +12,373 +50,347 +594,063 +5,813,746/);
+
+    const short = table(fullWidth - 1);
+    assert.match(short, /  haiku-4-5, opus-4-6, sonnet-4-5 +12,373 +50,347 +594,063 +5,813,746 +6\.47M +\$4\.80$/m, 'the maker and the date leave the model names first');
+    assert.doesNotMatch(short, /left out/);
+
+    const compact = table(100);
+    assert.deepEqual(rows(compact)[0], ['claude-code', 'eeeeeeee', '2026-11-01 09:00', 'haiku-4-5, opus-4-6, sonnet-4-5', '6.47M', '$4.80']);
+    assert.match(compact, /^Total +2 sessions +6\.47M +\$5\.05 \+ unpriced$/m);
+    assert.match(compact.replace(/\s+/g, ' '), /Input, output and cache columns left out to fit 100 columns \(--json has them all\)\./, 'the footer says so, wrapped to the width');
+    for (const line of compact.split('\n')) assert.ok(line.length <= 100, `fits 100 columns: ${line}`);
+
+    const cut = table(90);
+    assert.deepEqual(rows(cut).map((r) => r[3]), ['haiku-4-5, opus-4-6, …', 'gpt-5-codex, mystery-1']);
+    for (const line of cut.split('\n')) assert.ok(line.length <= 90, `fits 90 columns: ${line}`);
+  });
+
   it('reads times in the local zone when none is given', () => {
     const at = Date.UTC(2026, 6, 1, 12, 0);
     const offset = -new Date(at).getTimezoneOffset();

@@ -2,45 +2,98 @@ import { emptyTotals, mergeTotals, type SessionSummary } from '../ledger/ledger'
 import { localMinute } from '../util/day';
 import { compactTokens, counted, dollars, grouped } from './format';
 
+/** Which columns a layout shows, from the full table to the narrowest. */
+interface Layout {
+  /** Model ids without their provider's prefix and date (`sonnet-4-5`, not `claude-sonnet-4-5-20250929`). */
+  shortModels: boolean;
+  /** Only total tokens and cost: input, output and cache columns left out. */
+  compact: boolean;
+}
+
+const LAYOUTS: readonly Layout[] = [
+  { shortModels: false, compact: false },
+  { shortModels: true, compact: false },
+  { shortModels: true, compact: true },
+];
+
 /**
  * The CLI's `sessions` table: one row per session, oldest activity first (the most recent sits
  * above the total), last activity in local time (the zone `--since` dates are read in, unless
  * `utcOffsetMinutes` fixes one), and a total. Unpriced usage is spelled out, never counted as $0.
+ * Given a terminal's `width`, it narrows to fit, as ccusage does: shorter model names, then only
+ * total tokens and cost, then models cut with "…"; without one (a pipe, a file) it is whole.
  */
-export function sessionsTable(sessions: readonly SessionSummary[], prices: { source: string; date: string }, utcOffsetMinutes?: number): string {
+export function sessionsTable(sessions: readonly SessionSummary[], prices: { source: string; date: string }, utcOffsetMinutes?: number, width?: number): string {
   if (sessions.length === 0) {
     return 'No agent sessions found. Looked where each agent writes its logs: CLAUDE_CONFIG_DIR (else ~/.claude and ~/.config/claude), CODEX_HOME (else ~/.codex), and the other agents\' folders under your home.\n';
   }
   const ordered = [...sessions].sort((a, b) => a.lastActivity - b.lastActivity || a.sessionId.localeCompare(b.sessionId));
-  const head = ['Agent', 'Session', 'Last activity', 'Models', 'Input', 'Output', 'Cache write', 'Cache read', 'Total', 'Cost'];
+  let lines: string[] = [];
+  let layout = LAYOUTS[0];
+  for (layout of LAYOUTS) {
+    lines = tableLines(ordered, layout, utcOffsetMinutes, width);
+    if (width === undefined || lines.every((l) => l.length <= width)) break;
+  }
+  const zone = utcOffsetMinutes === undefined ? 'local time' : `UTC${offsetText(utcOffsetMinutes)}`;
+  const hidden = layout.compact ? ` Input, output and cache columns left out to fit ${width} columns (--json has them all).` : '';
+  const note = sessions.some((s) => s.estimated) ? ' ≈: estimated from logged text (the agent recorded no counts).' : '';
+  const footer = `Times in ${zone}. Prices: ${prices.source}, data of ${prices.date}. "unpriced" models are not in the table and are not counted as $0.${hidden}${note}`;
+  return `${lines.join('\n')}\n${width === undefined ? footer : wrap(footer, width)}\n`;
+}
+
+/** Text broken at spaces into lines of at most `width` characters (a longer word keeps its line). */
+function wrap(text: string, width: number): string {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) out.push(line);
+  return out.join('\n');
+}
+
+function tableLines(ordered: readonly SessionSummary[], layout: Layout, utcOffsetMinutes: number | undefined, width: number | undefined): string[] {
+  const tokenColumns = (t: { inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number }) =>
+    layout.compact ? [] : [grouped(t.inputTokens), grouped(t.outputTokens), grouped(t.cacheCreationTokens), grouped(t.cacheReadTokens)];
+  const head = ['Agent', 'Session', 'Last activity', 'Models', ...(layout.compact ? [] : ['Input', 'Output', 'Cache write', 'Cache read']), 'Total', 'Cost'];
+  const MODELS = 3;
   const rows = ordered.map((s) => [
     s.agent,
     s.sessionId.slice(0, 8),
     localMinute(s.lastActivity, utcOffsetMinutes),
-    s.models.join(', '),
-    grouped(s.inputTokens),
-    grouped(s.outputTokens),
-    grouped(s.cacheCreationTokens),
-    grouped(s.cacheReadTokens),
+    (layout.shortModels ? [...new Set(s.models.map(shortModel))] : s.models).join(', '),
+    ...tokenColumns(s),
     `${s.estimated ? '≈' : ''}${compactTokens(s.totalTokens)}`,
     costCell(s),
   ]);
   const all = emptyTotals();
   let unpriced = false;
-  for (const s of sessions) {
+  for (const s of ordered) {
     mergeTotals(all, s);
     if (s.unpricedModels.length) unpriced = true;
   }
-  const count = counted(sessions.length, 'session');
-  rows.push(['Total', count, '', '', grouped(all.inputTokens), grouped(all.outputTokens), grouped(all.cacheCreationTokens), grouped(all.cacheReadTokens), compactTokens(all.totalTokens), dollars(all.costUSD) + (unpriced ? ' + unpriced' : '')]);
+  rows.push(['Total', counted(ordered.length, 'session'), '', '', ...tokenColumns(all), compactTokens(all.totalTokens), dollars(all.costUSD) + (unpriced ? ' + unpriced' : '')]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const numeric = new Set([4, 5, 6, 7, 8, 9]);
-  const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  if (width !== undefined && layout === LAYOUTS[LAYOUTS.length - 1]) {
+    // The last resort: models cut to what the terminal leaves them (never under their heading).
+    const others = widths.reduce((sum, w, i) => sum + (i === MODELS ? 0 : w), 0) + 2 * (widths.length - 1);
+    widths[MODELS] = Math.max(head[MODELS].length, Math.min(widths[MODELS], width - others));
+    for (const r of rows) if (r[MODELS].length > widths[MODELS]) r[MODELS] = `${r[MODELS].slice(0, widths[MODELS] - 1)}…`;
+  }
+  const numeric = (i: number) => i > MODELS;
+  const line = (cells: string[]) => cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   const rule = widths.map((w) => '─'.repeat(w)).join('  ');
-  const out = [line(head), rule, ...rows.slice(0, -1).map(line), rule, line(rows[rows.length - 1])];
-  const zone = utcOffsetMinutes === undefined ? 'local time' : `UTC${offsetText(utcOffsetMinutes)}`;
-  const note = sessions.some((s) => s.estimated) ? ' ≈: estimated from logged text (the agent recorded no counts).' : '';
-  return `${out.join('\n')}\nTimes in ${zone}. Prices: ${prices.source}, data of ${prices.date}. "unpriced" models are not in the table and are not counted as $0.${note}\n`;
+  return [line(head), rule, ...rows.slice(0, -1).map(line), rule, line(rows[rows.length - 1])];
+}
+
+/** `sonnet-4-5` for `claude-sonnet-4-5-20250929`: without the maker's prefix and the snapshot date. */
+function shortModel(model: string): string {
+  return model.replace(/^(?:claude-|anthropic\/)/, '').replace(/-(?:\d{8}|\d{4}-\d{2}-\d{2})$/, '');
 }
 
 function costCell(s: SessionSummary): string {

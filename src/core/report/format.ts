@@ -15,8 +15,11 @@ function trim(x: number): string {
 /** `$1.24`; below a cent, `$0.004`; null (unpriced) is spelled out, never shown as $0. */
 export function dollars(value: number | null, unpricedLabel = 'unpriced'): string {
   if (value === null) return unpricedLabel;
-  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(4).replace(/0+$/, '')}`;
-  return `$${value.toFixed(2)}`;
+  if (value < 0) return `-${dollars(-value)}`;
+  if (value !== 0 && value < 0.01) return `$${value.toFixed(4).replace(/0+$/, '')}`;
+  // Thousands grouped: `$1,227.70`, never `$1227.70`.
+  const [whole, cents] = value.toFixed(2).split('.');
+  return `$${whole.replace(/\B(?=(\d{3})+$)/g, ',')}.${cents}`;
 }
 
 /** `1,234,567`. */

@@ -10,6 +10,9 @@ interface Layout {
   compact: boolean;
 }
 
+/** The models column: the one that gives way when nothing else is left to leave out. */
+const MODELS = 3;
+
 const LAYOUTS: readonly Layout[] = [
   { shortModels: false, compact: false },
   { shortModels: true, compact: false },
@@ -61,7 +64,6 @@ function tableLines(ordered: readonly SessionSummary[], layout: Layout, utcOffse
   const tokenColumns = (t: { inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number }) =>
     layout.compact ? [] : [grouped(t.inputTokens), grouped(t.outputTokens), grouped(t.cacheCreationTokens), grouped(t.cacheReadTokens)];
   const head = ['Agent', 'Session', 'Last activity', 'Models', ...(layout.compact ? [] : ['Input', 'Output', 'Cache write', 'Cache read']), 'Total', 'Cost'];
-  const MODELS = 3;
   const rows = ordered.map((s) => [
     s.agent,
     s.sessionId.slice(0, 8),

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { EpisodeTracker, type EpisodeTrackerState } from '../core/guard/episodes';
+import { EpisodeTracker, toastsFlag, type EpisodeTrackerState } from '../core/guard/episodes';
 import { evaluate } from '../core/guard/evaluate';
 import { guardSettings } from '../core/guard/settings';
 import type { GuardSettings, Verdict } from '../core/guard/types';
@@ -140,9 +140,7 @@ export class GuardService extends Disposable {
       this.log.warn(`Could not keep the flag with the task: ${(error as Error).message}`);
     }
     this.log.warn(`Flag ${v.rule} (${v.severity}): ${v.message}`);
-    // A spent budget is the budget alert's to say (MeterController, at 100%) in the same moment:
-    // the flag is kept and colours the meter, without a second notification for it.
-    if (v.rule === 'budgetProjection' && v.severity === 'error' && this.settings().alertThresholds.includes(100)) return;
+    if (!toastsFlag(v, this.settings().alertThresholds)) return;
     const show = v.severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
     // Short labels: VS Code gives a toast's buttons one row of a 450 px toast, and five longer ones
     // were cut to "Finis…". Finish ends the task; Mute silences this rule for this task.

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { EpisodeTracker } from '../../src/core/guard/episodes';
+import { EpisodeTracker, toastsFlag } from '../../src/core/guard/episodes';
 import { evaluate } from '../../src/core/guard/evaluate';
 import { labelledSessions, scoreGuard } from '../../src/core/guard/labelledSessions';
 import { guardSettings } from '../../src/core/guard/settings';
@@ -232,6 +232,17 @@ describe('guard: evaluate', () => {
     assert.deepEqual(evaluate(input), evaluate(input));
     assert.match(evaluate(input)[0].episodeKey, /^task-7:repeatedToolCycle:/);
     assert.deepEqual(evaluate({ ...input, settings: guardSettings({ enabled: ['errorLoop'] }) }), []);
+  });
+});
+
+describe('guard: which flags notify', () => {
+  it('leaves a spent budget to the budget alert at 100%, and says it itself when the alerts leave 100 out', () => {
+    const spent = { rule: 'budgetProjection', severity: 'error' } as const;
+    assert.equal(toastsFlag(spent, [50, 80, 100]), false, 'the 100% alert says it in the same moment');
+    assert.equal(toastsFlag(spent, [50, 80]), true, 'no alert at 100%: the flag is the only notice');
+    assert.equal(toastsFlag(spent, []), true);
+    assert.equal(toastsFlag({ rule: 'budgetProjection', severity: 'warning' }, [50, 80, 100]), true, 'a projection is not an alert');
+    for (const rule of RULE_NAMES.filter((r) => r !== 'budgetProjection')) assert.equal(toastsFlag({ rule, severity: 'error' }, [100]), true, rule);
   });
 });
 

@@ -99,3 +99,12 @@ export class EpisodeTracker {
     return { episodes: structuredClone(this.state.episodes), snoozedUntil: this.state.snoozedUntil, muted: [...this.state.muted] };
   }
 }
+
+/**
+ * Whether a flag's notification is shown, or the flag is only kept (with the task, in the log, in
+ * the meter's colour): a spent budget is the budget alert's to say when the alerts include 100%
+ * (they go off in the same moment), so it is not said twice.
+ */
+export function toastsFlag(verdict: Pick<Verdict, 'rule' | 'severity'>, alertThresholds: readonly number[]): boolean {
+  return !(verdict.rule === 'budgetProjection' && verdict.severity === 'error' && alertThresholds.includes(100));
+}

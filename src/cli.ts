@@ -10,6 +10,7 @@ import os = require('node:os');
 import { Engine } from './core/engine';
 import { addRecord, emptyTotals, sessionKey, type LedgerRecord, type SessionSummary } from './core/ledger/ledger';
 import { createPricer, type PriceOverrides } from './core/pricing/pricer';
+import { counted } from './core/report/format';
 import { sessionsTable } from './core/report/sessionsTable';
 import { skipReport, skipTotal } from './core/scan/scanner';
 import { HOUR_MS, statuslineNumbers, statuslineText, taskStores, type StatuslineTask } from './core/report/statusline';
@@ -159,15 +160,15 @@ function sessionsCommand(args: Args): void {
   if (args.json) {
     writeOut(`${JSON.stringify({ sessions: sessions.map(toJson) }, null, 2)}\n`);
   } else if (args.since !== undefined && sessions.length === 0 && all.length > 0) {
-    writeOut(`No agent usage on or after ${localMinute(args.since).slice(0, 10)}: ${all.length} earlier session${all.length === 1 ? '' : 's'} (leave out --since to list them).\n`);
+    writeOut(`No agent usage on or after ${localMinute(args.since).slice(0, 10)}: ${counted(all.length, 'earlier session')} (leave out --since to list them).\n`);
   } else if (all.length === 0 && stats.filesSeen > 0) {
     // Logs were found, but nothing in them counted: say so, rather than that there are none. The
     // lines passed over include earlier runs' (kept per file in the index), which only a scan
     // without the index lists again.
     const skipped = engine.scanner.skippedSoFar(stats);
     const which = skipped > skipTotal(stats) ? '--verbose --no-cache says which and why' : '--verbose says which and why';
-    const files = `${stats.filesSeen} agent log file${stats.filesSeen === 1 ? '' : 's'}`;
-    writeOut(`No agent usage in the ${files} found${skipped > 0 ? ` (${skipped} line${skipped === 1 ? '' : 's'} or files passed over: ${which})` : ''}.\n`);
+    const files = counted(stats.filesSeen, 'agent log file');
+    writeOut(`No agent usage in the ${files} found${skipped > 0 ? ` (${counted(skipped, 'line')} or files passed over: ${which})` : ''}.\n`);
   } else {
     writeOut(sessionsTable(sessions, pricer.tableInfo, undefined, terminalWidth()));
   }

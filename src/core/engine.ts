@@ -1,6 +1,7 @@
 import path = require('node:path');
 import { keyHash, Ledger } from './ledger/ledger';
 import type { Pricer } from './pricing/pricer';
+import { counted } from './report/format';
 import { decodeIndex, encodeIndex, IndexError, loadIndex, saveIndex } from './scan/indexStore';
 import { Scanner, type FileState, type ScanStats } from './scan/scanner';
 import { claudeSource } from './sources/claude/claudeSource';
@@ -12,7 +13,7 @@ import { geminiDocumentSource, geminiLogSource } from './sources/gemini/geminiSo
 import { opencodeDbSource, opencodeStorageSource } from './sources/opencode/opencodeSource';
 import type { AgentSource, SourceEnv } from './sources/source';
 import type { ActivityEvent, AgentId } from './sources/types';
-import { markUsed, pruneStale, STALE_MS } from './util/stateFiles';
+import { markUsed, pruneStale, STALE_DAYS } from './util/stateFiles';
 
 export const ALL_SOURCES: readonly AgentSource[] = [claudeSource, codexSource, geminiDocumentSource, geminiLogSource, clineSource, clineSdkSource, rooCodeSource, kiloCodeSource, opencodeStorageSource, opencodeDbSource, copilotWorkspaceSource, copilotEmptyWindowSource];
 
@@ -151,6 +152,6 @@ export class Engine {
     }
     const dir = path.dirname(this.indexFile);
     const removed = pruneStale(dir, INDEX_NAME, path.basename(this.indexFile));
-    if (removed.length > 0) this.options.log?.(`Removed ${removed.length} usage ${removed.length === 1 ? 'index' : 'indexes'} unused for ${STALE_MS / 86_400_000} days from ${dir}: ${removed.join(', ')}`);
+    if (removed.length > 0) this.options.log?.(`Removed ${counted(removed.length, 'usage index', 'usage indexes')} unused for ${STALE_DAYS} days from ${dir}: ${removed.join(', ')}`);
   }
 }

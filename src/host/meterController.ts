@@ -130,6 +130,7 @@ export class MeterController extends Disposable {
   }
 
   private alerts(task: Task, fraction: number | undefined, thresholds: number[]): void {
+    if (fraction === undefined) return;
     const due = alertsDue(task, fraction, thresholds);
     if (due.length === 0) return;
     let won: number[];
@@ -142,7 +143,7 @@ export class MeterController extends Disposable {
     if (won.length === 0 || Date.now() < this.snoozedUntil) return;
     const top = Math.max(...won);
     // What is used now, not the threshold crossed: an edit of the budget can jump past several.
-    const message = `Agent Meter: the task "${task.goal}" has used ${budgetShare(fraction ?? top / 100)} of its budget.`;
+    const message = `Agent Meter: the task "${task.goal}" has used ${budgetShare(fraction)} of its budget.`;
     const show = top >= 100 ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
     // The same words as a flag's notification (GuardService.raise); Snooze… asks for how long.
     void show(message, 'Recap', 'Raise Budget', 'Finish', 'Snooze…').then((pick) => {

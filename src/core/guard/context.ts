@@ -78,7 +78,6 @@ export function sessionName(session: SessionView): string {
   return `${agentName(session.agent)} session ${session.sessionId.slice(0, 8)}`;
 }
 
-/** `1 minute`, `45 minutes`, `2 h 10 min`. */
 /** When something happens, from now: `in less than a minute`, `in about 12 minutes`. */
 export function inAbout(ms: number): string {
   const d = duration(ms);
@@ -91,6 +90,7 @@ export function theLast(ms: number): string {
   return d === '1 minute' ? 'the last minute' : `the last ${d}`;
 }
 
+/** `1 minute`, `45 minutes`, `2 h 10 min`. */
 export function duration(ms: number): string {
   if (ms < 30_000) return 'less than a minute';
   const minutes = Math.max(0, Math.round(ms / MINUTE));

@@ -110,7 +110,7 @@ function tooltip(input: MeterInput): string {
     const burn = task.burn.usdPerHour !== null ? `${dollars(task.burn.usdPerHour)}/h` : 'unpriced';
     lines.push(`Burn rate: ${burn} · ${compactTokens(Math.round(task.burn.tokensPerHour))} tokens/h (last 10 min)`);
     if (task.projectedMs !== undefined) {
-      const open = task.openCriteria ? ` with ${task.openCriteria} done ${task.openCriteria === 1 ? 'criterion' : 'criteria'} open` : '';
+      const open = task.openCriteria ? ` with ${counted(task.openCriteria, 'done criterion', 'done criteria')} open` : '';
       // 0 is a budget already spent, not one that runs out "in about 0 s".
       lines.push(task.projectedMs <= 0 ? `Budget spent${open}` : `Budget runs out in about ${duration(Math.max(1000, task.projectedMs))} at this rate${open}`);
     }

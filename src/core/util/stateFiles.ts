@@ -7,8 +7,9 @@ import path = require('node:path');
  * gone unused this long is removed when a new one is written. A cache is only an optimisation: the
  * worst a removal costs is one cold start, so a folder that is never cleared stays bounded.
  */
-export const STALE_MS = 30 * 86_400_000;
+export const STALE_DAYS = 30;
 const DAY_MS = 86_400_000;
+export const STALE_MS = STALE_DAYS * DAY_MS;
 /** What an interrupted write leaves: `<name>.<pid>[.<random>].tmp` (writeFileAtomic, the CLI's loader). */
 const TEMP = /\.\d+(?:\.[0-9a-z]+)?\.tmp$/;
 

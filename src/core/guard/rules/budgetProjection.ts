@@ -1,4 +1,4 @@
-import { compactTokens, dollars } from '../../report/format';
+import { compactTokens, counted, dollars } from '../../report/format';
 import { duration, inAbout, MINUTE, recordsBetween, spend, theLast, type GuardContext } from '../context';
 import type { Verdict } from '../types';
 
@@ -17,7 +17,7 @@ export function budgetProjection(ctx: GuardContext): Verdict[] {
   // At least one minute, so the first request of a task does not project an absurd rate.
   const spanMinutes = Math.max(now - windowStart, MINUTE) / MINUTE;
   const { tokens, usd } = spend(recent);
-  const open = `${task.openCriteria} done ${task.openCriteria === 1 ? 'criterion' : 'criteria'} still open`;
+  const open = `${counted(task.openCriteria, 'done criterion', 'done criteria')} still open`;
   const verdicts: Verdict[] = [];
   const check = (kind: 'usd' | 'tokens' | 'minutes', limit: number | undefined, used: number, perMinute: number, show: (n: number) => string, unit: string) => {
     if (limit === undefined || limit <= 0 || perMinute <= 0) return;

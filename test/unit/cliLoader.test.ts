@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import Module from 'node:module';
 import * as path from 'node:path';
+import { generate } from '../gen/generator';
 import { claudeAssistant } from './helpers/fixtures';
 
 /** The built CLI entry point (the tests build dist/ first). */
@@ -24,6 +25,24 @@ describe('CLI entry point (dist/cli.js)', () => {
     return r.stdout;
   };
   const run = (...args: string[]) => sessions('--json', ...args);
+
+  it('runs V8 without inlining, as the bundle run directly does not (a short run gets optimised code sooner)', function () {
+    this.timeout(60_000);
+    const data = path.join(dir, 'data');
+    generate({ outDir: data, seed: 3, claudeBytes: 8_000_000, codexBytes: 2_000_000 });
+    /** How many functions V8 inlined while the entry point scanned the logs. */
+    const inlinings = (entry: string) => {
+      const r = spawnSync(process.execPath, ['--trace-turbo-inlining', entry, 'sessions', '--json', '--no-cache'], {
+        env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(data, 'claude'), CODEX_HOME: path.join(data, 'codex') },
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.split('\n').filter((line) => /^Inlining .* into /.test(line)).length;
+    };
+    assert.ok(inlinings(path.join(path.dirname(cli), 'cli-main.js')) > 0, 'the control: V8 inlines during this scan without the flag');
+    assert.equal(inlinings(cli), 0);
+  });
 
   it('caches compiled code next to the index, gives the same output with it, and writes nothing with --no-cache', () => {
     const session = '11111111-2222-3333-4444-555555555555';

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { compactTokens, counted, dollars, grouped } from '../report/format';
 import { AGENT_NAMES } from '../sources/agentNames';
+import { DAY_MS } from '../util/day';
 import { costText, duration, outcomeText, percent } from './export';
 import type { ExportFormat, View } from './protocol';
 import { viewSchema } from './protocol';
@@ -310,7 +311,7 @@ function decimalsOf(step: number): number {
  * ends of an 11 s task both read "08:03" otherwise), the day too for one of more than a day.
  */
 function axisTime(at: number, spanMs: number): string {
-  if (spanMs >= 86_400_000) return new Date(at).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  if (spanMs >= DAY_MS) return new Date(at).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
   return new Date(at).toLocaleTimeString([], spanMs < 600_000 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
 }
 

@@ -1,5 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
+import { DAY_MS } from './day';
 
 /**
  * The state folder's caches (usage indexes, compiled-code caches) are kept while used: one of
@@ -8,7 +9,6 @@ import path = require('node:path');
  * worst a removal costs is one cold start, so a folder that is never cleared stays bounded.
  */
 export const STALE_DAYS = 30;
-const DAY_MS = 86_400_000;
 export const STALE_MS = STALE_DAYS * DAY_MS;
 /** What an interrupted write leaves: `<name>.<pid>[.<random>].tmp` (writeFileAtomic, the CLI's loader). */
 const TEMP = /\.\d+(?:\.[0-9a-z]+)?\.tmp$/;

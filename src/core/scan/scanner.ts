@@ -205,7 +205,7 @@ export class Scanner {
    */
   skippedSoFar(stats: Pick<ScanStats, 'skipsWithoutFile'>): number {
     let total = stats.skipsWithoutFile;
-    for (const state of this.files.values()) for (const n of Object.values(state.skips)) total += n;
+    for (const state of this.files.values()) total += countAll(state.skips);
     return total;
   }
 
@@ -474,8 +474,13 @@ export class Scanner {
 
 /** How many lines and files a scan passed over, all reasons together. */
 export function skipTotal(stats: Pick<ScanStats, 'skipCounts'>): number {
+  return countAll(stats.skipCounts);
+}
+
+/** The sum of skip counts by reason (a scan's, or a file's over all its reads). */
+function countAll(counts: Partial<Record<SkipReason, number>>): number {
   let total = 0;
-  for (const n of Object.values(stats.skipCounts)) total += n;
+  for (const n of Object.values(counts)) total += n;
   return total;
 }
 

@@ -56,6 +56,7 @@ describe('sessions table (CLI)', () => {
     const text = sessionsTable([session({ sessionId: 'cccccccc', firstActivity: 0, lastActivity: 60_000, models: ['mystery-1'], unpricedModels: ['mystery-1'], costUSD: null })], PRICES, 0);
     assert.equal(rows(text)[0].at(-1), 'unpriced');
     assert.match(text, /^Total +1 session +.*unpriced$/m);
+    assert.doesNotMatch(text, /unpriced \+ unpriced/, 'a total with nothing priced is "unpriced", as its session is');
     assert.match(text, /Times in UTC\./);
     assert.doesNotMatch(text, /\$0\.00/);
   });

@@ -71,7 +71,7 @@ function tableLines(ordered: readonly SessionSummary[], layout: Layout, utcOffse
     (layout.shortModels ? [...new Set(s.models.map(shortModel))] : s.models).join(', '),
     ...tokenColumns(s),
     `${s.estimated ? '≈' : ''}${compactTokens(s.totalTokens)}`,
-    costCell(s),
+    costCell(s.costUSD, s.unpricedModels.length > 0),
   ]);
   const all = emptyTotals();
   let unpriced = false;
@@ -79,7 +79,7 @@ function tableLines(ordered: readonly SessionSummary[], layout: Layout, utcOffse
     mergeTotals(all, s);
     if (s.unpricedModels.length) unpriced = true;
   }
-  rows.push(['Total', counted(ordered.length, 'session'), '', '', ...tokenColumns(all), compactTokens(all.totalTokens), dollars(all.costUSD) + (unpriced ? ' + unpriced' : '')]);
+  rows.push(['Total', counted(ordered.length, 'session'), '', '', ...tokenColumns(all), compactTokens(all.totalTokens), costCell(all.costUSD, unpriced)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   if (width !== undefined && layout === LAYOUTS[LAYOUTS.length - 1]) {
     // The last resort: models cut to what the terminal leaves them (never under their heading).
@@ -98,9 +98,10 @@ function shortModel(model: string): string {
   return model.replace(/^(?:claude-|anthropic\/)/, '').replace(/-(?:\d{8}|\d{4}-\d{2}-\d{2})$/, '');
 }
 
-function costCell(s: SessionSummary): string {
-  if (s.unpricedModels.length === 0) return dollars(s.costUSD);
-  return s.costUSD === null ? 'unpriced' : `${dollars(s.costUSD)} + unpriced`;
+/** A cost, and whether some of its usage was unpriced: `$0.25 + unpriced`, or `unpriced` when none was priced. */
+function costCell(costUSD: number | null, unpriced: boolean): string {
+  if (!unpriced) return dollars(costUSD);
+  return costUSD === null ? 'unpriced' : `${dollars(costUSD)} + unpriced`;
 }
 
 /** `+05:30`, `-03:00`, `` for UTC itself. */

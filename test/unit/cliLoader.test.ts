@@ -15,31 +15,28 @@ describe('CLI entry point (dist/cli.js)', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'am-cli-loader-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** `agent-meter sessions …args` over the test's folders: its stdout (it must exit 0). */
-  const sessions = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [cli, 'sessions', ...args], {
+  /** `node …nodeArgs entry sessions …args` over the test's folders: its stdout (it must exit 0). */
+  const sessionsVia = (nodeArgs: string[], entry: string, ...args: string[]) => {
+    const r = spawnSync(process.execPath, [...nodeArgs, entry, 'sessions', ...args], {
       env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
       encoding: 'utf8',
+      maxBuffer: 1 << 28,
     });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };
+  /** `agent-meter sessions …args` over the test's folders. */
+  const sessions = (...args: string[]) => sessionsVia([], cli, ...args);
   const run = (...args: string[]) => sessions('--json', ...args);
 
   it('runs V8 without inlining, as the bundle run directly does not (a short run gets optimised code sooner)', function () {
     this.timeout(60_000);
-    const data = path.join(dir, 'data');
-    generate({ outDir: data, seed: 3, claudeBytes: 8_000_000, codexBytes: 2_000_000 });
+    generate({ outDir: dir, seed: 3, claudeBytes: 8_000_000, codexBytes: 2_000_000 });
     /** How many functions V8 inlined while the entry point scanned the logs. */
-    const inlinings = (entry: string) => {
-      const r = spawnSync(process.execPath, ['--trace-turbo-inlining', entry, 'sessions', '--json', '--no-cache'], {
-        env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(data, 'claude'), CODEX_HOME: path.join(data, 'codex') },
-        encoding: 'utf8',
-        maxBuffer: 1 << 28,
-      });
-      assert.equal(r.status, 0, r.stderr);
-      return r.stdout.split('\n').filter((line) => /^Inlining .* into /.test(line)).length;
-    };
+    const inlinings = (entry: string) =>
+      sessionsVia(['--trace-turbo-inlining'], entry, '--json', '--no-cache')
+        .split('\n')
+        .filter((line) => /^Inlining .* into /.test(line)).length;
     assert.ok(inlinings(path.join(path.dirname(cli), 'cli-main.js')) > 0, 'the control: V8 inlines during this scan without the flag');
     assert.equal(inlinings(cli), 0);
   });

@@ -1,10 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DAY_MS as DAY } from '../../src/core/util/day';
 import { markUsed, pruneStale, STALE_MS } from '../../src/core/util/stateFiles';
 import { claudeAssistant, Scratch } from './helpers/fixtures';
-
-const DAY = 86_400_000;
 
 describe('state folder caches', () => {
   let scratch: Scratch;

@@ -150,6 +150,8 @@ class CodexParser implements FileParser, JsonLineReader {
   }
 
   parse(buf: Buffer, end: number, base: number): number {
+    // No patterns for the scanner to search: a Codex line says what it is in its first bytes, which
+    // selectLine reads (lineMatches), so `matches` comes to it empty.
     return scanJsonLines(buf, end, base, NO_PATTERNS, this);
   }
 
@@ -388,7 +390,7 @@ function matchedCounters(line: RegExpExecArray, at: number): Counters | undefine
  * parent's events verbatim, so a replayed event has the same stamp as the original.
  */
 function eventStamp(timestamp: string, kind: 'T' | 'L', c: Counters): string {
-  return [timestamp, kind, c.input, c.cached, c.output, c.reasoning, c.total].join('|');
+  return stampOf(timestamp, kind, c.input, c.cached, c.output, c.reasoning, c.total);
 }
 
 /**
@@ -399,10 +401,18 @@ function eventStamp(timestamp: string, kind: 'T' | 'L', c: Counters): string {
  */
 function matchedStamp(line: RegExpExecArray, at: number, c: Counters): string {
   const total = Number(line[at + 4]) === 0 ? c.total : digits(line[at + 4]);
-  return [line[T_TIMESTAMP], at === T_TOTAL ? 'T' : 'L', digits(line[at]), digits(line[at + 1]), digits(line[at + 2]), digits(line[at + 3]), total].join('|');
+  return stampOf(line[T_TIMESTAMP], at === T_TOTAL ? 'T' : 'L', digits(line[at]), digits(line[at + 1]), digits(line[at + 2]), digits(line[at + 3]), total);
 }
 
-function digits(count: string): string | number {
+/** The stamp's text, shared by eventStamp and matchedStamp: a count as a number or as its digits joins the same. */
+function stampOf(timestamp: string, kind: 'T' | 'L', input: Count, cached: Count, output: Count, reasoning: Count, total: Count): string {
+  return [timestamp, kind, input, cached, output, reasoning, total].join('|');
+}
+
+/** A count as a number, or as the digits a log wrote it with (digits). */
+type Count = number | string;
+
+function digits(count: string): Count {
   return count.length > 15 ? Number(count) : count;
 }
 

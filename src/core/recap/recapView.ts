@@ -259,7 +259,7 @@ export function timelineChart(m: RecapModel): VNode {
   const top = 2 * step;
   const decimals = decimalsOf(step);
   const tick = (v: number) => `$${v.toFixed(decimals)}`;
-  const at = (ms: number) => axisTime(ms, to - from);
+  const when = (ms: number) => axisTime(ms, to - from);
   const x = (at: number) => CHART.left + ((at - from) / (to - from)) * (CHART.w - CHART.left - CHART.right);
   const y = (usd: number) => CHART.h - CHART.bottom - (usd / top) * (CHART.h - CHART.top - CHART.bottom);
   const f = (n: number) => n.toFixed(1);
@@ -271,10 +271,10 @@ export function timelineChart(m: RecapModel): VNode {
     children.push(s('line', { x1: f(CHART.left), x2: f(CHART.w - CHART.right), y1: f(y(v)), y2: f(y(v)), class: 'grid' }));
     children.push(s('text', { x: f(CHART.left - 6), y: f(y(v) + 4), 'text-anchor': 'end', class: 'axis' }, [], tick(v)));
   }
-  children.push(s('text', { x: f(CHART.left), y: f(CHART.h - 8), class: 'axis' }, [], at(from)));
-  children.push(s('text', { x: f(CHART.w - CHART.right), y: f(CHART.h - 8), 'text-anchor': 'end', class: 'axis' }, [], at(to)));
+  children.push(s('text', { x: f(CHART.left), y: f(CHART.h - 8), class: 'axis' }, [], when(from)));
+  children.push(s('text', { x: f(CHART.w - CHART.right), y: f(CHART.h - 8), 'text-anchor': 'end', class: 'axis' }, [], when(to)));
   for (const k of marks) {
-    const tip = k.kind === 'userTurn' ? `${at(k.at)} user turn` : `${at(k.at)} ${k.severity === 'error' ? 'error' : 'warning'} flag — ${k.label}`;
+    const tip = k.kind === 'userTurn' ? `${when(k.at)} user turn` : `${when(k.at)} ${k.severity === 'error' ? 'error' : 'warning'} flag — ${k.label}`;
     children.push({
       tag: 'line',
       svg: true,

@@ -15,10 +15,13 @@ describe('CLI entry point (dist/cli.js)', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'am-cli-loader-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  /** The environment that points the CLI at the test's folders, in UTC. */
+  const logsEnv = () => ({ PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' });
+
   /** `node …nodeArgs entry sessions …args` over the test's folders: its stdout (it must exit 0). */
   const sessionsVia = (nodeArgs: string[], entry: string, ...args: string[]) => {
     const r = spawnSync(process.execPath, [...nodeArgs, entry, 'sessions', ...args], {
-      env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
+      env: logsEnv(),
       encoding: 'utf8',
       maxBuffer: 1 << 28,
     });
@@ -133,7 +136,7 @@ while True:
 print(json.dumps({'status': p.wait(), 'stdout': out.decode(), 'stderr': p.stderr.read().decode()}))
 `;
     const r = spawnSync('python3', ['-c', harness, process.execPath, cli, 'sessions', '--no-cache'], {
-      env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
+      env: logsEnv(),
       encoding: 'utf8',
     });
     assert.equal(r.status, 0, r.stderr);
@@ -214,7 +217,7 @@ err = p.stderr.read()
 print(json.dumps({'status': p.wait(), 'stdout': out.decode(), 'stderr': err.decode()}))
 `;
       const r = spawnSync('python3', ['-c', harness, mode, process.execPath, cli, 'sessions', '--json', '--no-cache'], {
-        env: { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CLAUDE_CONFIG_DIR: path.join(dir, 'claude'), CODEX_HOME: path.join(dir, 'codex'), TZ: 'UTC' },
+        env: logsEnv(),
         encoding: 'utf8',
       });
       assert.equal(r.status, 0, r.stderr);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import Module from 'node:module';
 import * as path from 'node:path';
+import { DAY_MS } from '../../src/core/util/day';
 import { generate } from '../gen/generator';
 import { claudeAssistant } from './helpers/fixtures';
 
@@ -74,7 +75,7 @@ describe('CLI entry point (dist/cli.js)', () => {
     fs.mkdirSync(state);
     const aged = (name: string, days: number) => {
       fs.writeFileSync(path.join(state, name), 'an older build');
-      const at = (Date.now() - days * 86_400_000) / 1000;
+      const at = (Date.now() - days * DAY_MS) / 1000;
       fs.utimesSync(path.join(state, name), at, at);
     };
     aged('cli-11.3.244.8-node.38-100-1.v8cache', 31);

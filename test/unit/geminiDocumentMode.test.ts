@@ -2,9 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { agentsEngine, geminiDocument, geminiMessage } from './helpers/agents';
-import { Scratch } from './helpers/fixtures';
-// The module object the scanner calls: a test makes one read fail.
-import nodeFs = require('node:fs');
+import { failNextRead, Scratch } from './helpers/fixtures';
 
 const FILE = 'home/.gemini/tmp/p/chats/session-2026-06-05T04-59-aaaaaaaa.json';
 
@@ -48,17 +46,13 @@ describe('Scanner document mode', () => {
     const engine = agentsEngine(scratch, { agents: ['gemini-cli'] });
     engine.start();
     scratch.write(FILE, geminiDocument('s', [one, two]));
-    const readSync = nodeFs.readSync;
-    nodeFs.readSync = (() => {
-      nodeFs.readSync = readSync; // this read fails, the next ones succeed
-      throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
-    }) as typeof readSync;
+    const restore = failNextRead(); // this read fails, the next ones succeed
     try {
       const failed = engine.refresh();
       assert.deepEqual(failed.skipCounts, { 'unreadable-file': 1 });
       assert.equal(engine.ledger.summaries()[0].totalTokens, 110, 'the last good parse stands');
     } finally {
-      nodeFs.readSync = readSync;
+      restore();
     }
     assert.equal(engine.refresh().filesRead, 1);
     assert.equal(engine.ledger.summaries()[0].totalTokens, 330);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Engine } from '../../src/core/engine';
 import { createPricer } from '../../src/core/pricing/pricer';
 import { skipReport } from '../../src/core/scan/scanner';
-import { claudeAssistant, claudeUser, Scratch } from './helpers/fixtures';
+import { claudeAssistant, claudeUser, failNextRead, Scratch } from './helpers/fixtures';
 // The module object itself, whose functions the scanner calls: a test replaces one to make it fail.
 import nodeFs = require('node:fs');
 
@@ -83,17 +83,13 @@ describe('incremental scanner', () => {
   it('a read that fails part way is reported, and the next scan reads the rest instead of taking it for read', () => {
     const file = scratch.write(FILE, line(1) + line(2));
     const engine = scratch.engine();
-    const readSync = nodeFs.readSync;
-    nodeFs.readSync = (() => {
-      nodeFs.readSync = readSync; // the first read fails, the rest succeed
-      throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
-    }) as typeof readSync;
+    const restore = failNextRead(); // the first read fails, the rest succeed
     try {
       const first = engine.start();
       assert.deepEqual(first.skipCounts, { 'unreadable-file': 1 });
       assert.equal(total(engine), 0);
     } finally {
-      nodeFs.readSync = readSync;
+      restore();
     }
     const second = engine.refresh();
     assert.equal(second.bytesRead, fs.statSync(file).size, 'the size and time are those of the failed read: read anyway');

@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+// The module object itself, whose functions the scanner calls: failNextRead replaces one.
+import nodeFs = require('node:fs');
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../../src/core/engine';
@@ -143,4 +145,19 @@ export function codexTurn(o: { ts: string; model: string }): string {
 export function codexTokens(o: { ts: string; total?: CodexCounters; last?: CodexCounters; info?: null }): string {
   const info = o.info === null ? null : { ...(o.total ? { total_token_usage: usage(o.total) } : {}), ...(o.last ? { last_token_usage: usage(o.last) } : {}), model_context_window: 258400 };
   return `${JSON.stringify({ timestamp: o.ts, type: 'event_msg', payload: { type: 'token_count', info, rate_limits: null } })}\n`;
+}
+
+/**
+ * Makes the next fs.readSync fail with EIO, as a failing disk would; the reads after it succeed.
+ * Returns what undoes it, for a `finally` (in case that read never came).
+ */
+export function failNextRead(): () => void {
+  const readSync = nodeFs.readSync;
+  nodeFs.readSync = (() => {
+    nodeFs.readSync = readSync;
+    throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+  }) as typeof readSync;
+  return () => {
+    nodeFs.readSync = readSync;
+  };
 }

@@ -30,6 +30,11 @@ const METER_ID = 'agent-meter.agent-meter.agentMeter.meter';
 /** The issue's bound: the meter shows a write within 2 s. */
 const FRESHNESS_MS = 2000;
 
+/** Waits until `done()` holds, looking every 100 ms, for at most `ms`: the assertion after it says what was missing. */
+async function pollUntil(done: () => boolean, ms: number): Promise<void> {
+  for (const deadline = Date.now() + ms; !done() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+}
+
 /** Driving the workbench as a person would: the command palette, input boxes, the status bar. */
 function ui(page: () => Page) {
   const meterText = async (until: (e: StatusBarEntry) => boolean, ms: number): Promise<StatusBarEntry> => {
@@ -219,7 +224,7 @@ describe('the extension in a real editor, fed by a real agent', function () {
     // saying it a second time.
     await page.waitForSelector('.notification-toast:has-text("has used 200% of its budget")', { timeout: 10_000 });
     const spentFlag = () => storedTasks(editor).find((t) => t.status === 'active')?.flags.find((f) => f.rule === 'budgetProjection' && f.severity === 'error');
-    for (const deadline = Date.now() + 10_000; !spentFlag() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    await pollUntil(() => spentFlag() !== undefined, 10_000);
     assert.match(spentFlag()?.message ?? '', /and agents are still working/, 'the guard kept its flag for the spent budget');
     assert.equal(await page.locator('.notification-toast:has-text("agents are still working")').count(), 0, 'and showed no second notification');
     await shot('meter-task-error.png');
@@ -257,8 +262,7 @@ describe('the extension in a real editor, fed by a real agent', function () {
     assert.equal(offered, file, 'the recap is offered under its goal, in the workspace folder');
     await page.waitForTimeout(300);
     await page.keyboard.press('Enter');
-    const deadline = Date.now() + 10_000;
-    while (!fs.existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await pollUntil(() => fs.existsSync(file), 10_000);
     const text = fs.readFileSync(file, 'utf8');
     assert.match(text, /^### Agent Meter recap: Create the greeting file/);
     assert.ok(text.includes(dollarsText(numbers.costUSD)), `the task's cost ${dollarsText(numbers.costUSD)} is in the file`);
@@ -469,8 +473,7 @@ describe('the opt-in stop hook stops a real Claude Code over budget', function (
     await palette('Agent Meter: Finish Task');
     await answer(''); // outcome: the first choice
     await answer(''); // criteria as ticked
-    const deadline = Date.now() + 10_000;
-    while (fs.existsSync(settingsFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await pollUntil(() => !fs.existsSync(settingsFile), 10_000);
     assert.ok(!fs.existsSync(settingsFile), 'the settings file it created is gone with the task');
   });
 });
